@@ -1,0 +1,151 @@
+#include "sim/fiber.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <new>
+#include <utility>
+
+#include "base/assert.h"
+
+#if defined(SIMBUS_ASAN)
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+namespace simbus::sim {
+namespace ctx = boost::context;
+
+namespace {
+
+std::size_t page_bytes() {
+  static const std::size_t bytes = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  return bytes;
+}
+
+// The scheduler's own stack, learned on the first switch back to it (for ASan).
+thread_local const void* scheduler_stack_bottom = nullptr;
+thread_local std::size_t scheduler_stack_bytes = 0;
+
+inline void asan_start_switch(void** fake_stack, const void* bottom, std::size_t bytes) {
+#if defined(SIMBUS_ASAN)
+  __sanitizer_start_switch_fiber(fake_stack, bottom, bytes);
+#else
+  (void)fake_stack, (void)bottom, (void)bytes;
+#endif
+}
+
+inline void asan_finish_switch(void* fake_stack, const void** old_bottom, std::size_t* old_bytes) {
+#if defined(SIMBUS_ASAN)
+  __sanitizer_finish_switch_fiber(fake_stack, old_bottom, old_bytes);
+#else
+  (void)fake_stack, (void)old_bottom, (void)old_bytes;
+#endif
+}
+
+// Adapts the pool to Boost.Context's StackAllocator concept.
+struct PooledAllocator {
+  StackPool* pool;
+  void** stack_bottom;  // where to record the allocated stack, for ASan
+  ctx::stack_context allocate() {
+    ctx::stack_context sc = pool->allocate();
+    *stack_bottom = static_cast<char*>(sc.sp) - sc.size;
+    return sc;
+  }
+  void deallocate(ctx::stack_context& sc) noexcept { pool->deallocate(sc); }
+};
+
+}  // namespace
+
+StackPool::StackPool(std::size_t stack_bytes) : stack_bytes_(stack_bytes) {
+  SIMBUS_ASSERT(stack_bytes % page_bytes() == 0);
+  SIMBUS_ASSERT(stack_bytes >= 4 * page_bytes());
+}
+
+StackPool::~StackPool() {
+  for (void* base : free_) ::munmap(base, stack_bytes_ + page_bytes());
+}
+
+ctx::stack_context StackPool::allocate() {
+  void* base = nullptr;
+  if (!free_.empty()) {
+    base = free_.back();
+    free_.pop_back();
+  } else {
+    const std::size_t total = stack_bytes_ + page_bytes();
+    base = ::mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                  -1, 0);
+    if (base == MAP_FAILED) throw std::bad_alloc();
+    // The lowest page is a guard: a stack overflow faults instead of corrupting a neighbour.
+    const int rc = ::mprotect(base, page_bytes(), PROT_NONE);
+    SIMBUS_ASSERT(rc == 0);
+  }
+  ctx::stack_context sc;
+  sc.size = stack_bytes_;
+  sc.sp = static_cast<char*>(base) + page_bytes() + stack_bytes_;  // stacks grow down
+  return sc;
+}
+
+void StackPool::deallocate(ctx::stack_context& sc) noexcept {
+  void* base = static_cast<char*>(sc.sp) - stack_bytes_ - page_bytes();
+  if (free_.size() < kStacksPooledMax) {
+    free_.push_back(base);
+  } else {
+    ::munmap(base, stack_bytes_ + page_bytes());
+  }
+}
+
+FiberContext::FiberContext(StackPool& pool, std::function<void()> body) : body_(std::move(body)) {
+  stack_bytes_ = pool.stack_bytes();
+  fiber_ = ctx::fiber(std::allocator_arg, PooledAllocator{&pool, &stack_bottom_}, [this](ctx::fiber&& scheduler) {
+    scheduler_ = std::move(scheduler);
+    asan_finish_switch(nullptr, &scheduler_stack_bottom, &scheduler_stack_bytes);
+    try {
+      body_();
+    } catch (const ctx::detail::forced_unwind&) {
+      // Leaving for the fiber that destroys us; ASan must know this stack is gone.
+      asan_start_switch(nullptr, scheduler_stack_bottom, scheduler_stack_bytes);
+      throw;
+    }
+    finished_ = true;
+    asan_start_switch(nullptr, scheduler_stack_bottom, scheduler_stack_bytes);
+    return std::move(scheduler_);
+  });
+}
+
+FiberContext::~FiberContext() {
+  if (fiber_) {
+    // Suspended mid-body: unwind its stack now (crash of its node, or end of the world).
+    SIMBUS_ASSERT(!finished_);
+    unwinding_ = true;
+    void* fake_stack = nullptr;
+    asan_start_switch(&fake_stack, stack_bottom_, stack_bytes_);
+    fiber_ = ctx::fiber();  // resumes the fiber with forced_unwind, returns when unwound
+    asan_finish_switch(fake_stack, nullptr, nullptr);
+  }
+}
+
+void FiberContext::resume() {
+  SIMBUS_ASSERT(!finished_);
+  SIMBUS_ASSERT(static_cast<bool>(fiber_));
+  void* fake_stack = nullptr;
+  asan_start_switch(&fake_stack, stack_bottom_, stack_bytes_);
+  fiber_ = std::move(fiber_).resume();
+  asan_finish_switch(fake_stack, nullptr, nullptr);
+  SIMBUS_ASSERT(finished_ == !static_cast<bool>(fiber_));
+}
+
+void FiberContext::suspend() {
+  SIMBUS_ASSERT(!unwinding_);
+  void* fake_stack = nullptr;
+  asan_start_switch(&fake_stack, scheduler_stack_bottom, scheduler_stack_bytes);
+  try {
+    scheduler_ = std::move(scheduler_).resume();
+  } catch (const ctx::detail::forced_unwind&) {
+    // Resumed only to be unwound (see ~FiberContext).
+    asan_finish_switch(fake_stack, &scheduler_stack_bottom, &scheduler_stack_bytes);
+    throw;
+  }
+  asan_finish_switch(fake_stack, &scheduler_stack_bottom, &scheduler_stack_bytes);
+}
+
+}  // namespace simbus::sim

@@ -1,0 +1,176 @@
+#include "sim/network.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "base/assert.h"
+#include "base/hash.h"
+#include "sim/world.h"
+
+namespace simbus::sim {
+
+Network::Network(World& world) : world_(world) {}
+
+void Network::configure(const NetworkConfig& config) {
+  SIMBUS_ASSERT(config.latency_us_min >= 0);
+  SIMBUS_ASSERT(config.latency_us_min <= config.latency_us_max);
+  SIMBUS_ASSERT(config.drop_per_million <= 1'000'000);
+  SIMBUS_ASSERT(config.duplicate_per_million <= 1'000'000);
+  SIMBUS_ASSERT(config.reorder_per_million <= 1'000'000);
+  SIMBUS_ASSERT(config.reorder_delay_us_max >= 0);
+  config_ = config;
+}
+
+void Network::grow(std::size_t nodes) {
+  if (nodes <= node_slots_) return;
+  const std::size_t slots = std::max<std::size_t>(nodes, node_slots_ * 2);
+  std::vector<std::uint8_t> blocked(slots * slots, 0);
+  std::vector<std::int64_t> clogged(slots * slots, 0);
+  for (std::size_t f = 0; f < node_slots_; ++f) {
+    for (std::size_t t = 0; t < node_slots_; ++t) {
+      blocked[f * slots + t] = blocked_[f * node_slots_ + t];
+      clogged[f * slots + t] = clogged_until_[f * node_slots_ + t];
+    }
+  }
+  blocked_ = std::move(blocked);
+  clogged_until_ = std::move(clogged);
+  node_slots_ = slots;
+  while (mailboxes_.size() < slots) mailboxes_.push_back(std::make_unique<Mailbox>());
+}
+
+Network::Mailbox& Network::mailbox(NodeIndex node) {
+  grow(world_.node_count());
+  SIMBUS_ASSERT(node < mailboxes_.size());
+  Mailbox& box = *mailboxes_[node];
+  if (box.object == kNoObject) box.object = hash_combine(0x3a11b0c5, node);
+  return box;
+}
+
+ObjectId Network::mailbox_object(NodeIndex node) { return mailbox(node).object; }
+
+void Network::partition(NodeIndex a, NodeIndex b) {
+  block_one_way(a, b);
+  block_one_way(b, a);
+}
+
+void Network::block_one_way(NodeIndex from, NodeIndex to) {
+  grow(world_.node_count());
+  SIMBUS_ASSERT(from < world_.node_count());
+  SIMBUS_ASSERT(to < world_.node_count());
+  blocked_[link(from, to)] = 1;
+  world_.note(hash_combine(0xb10c, link(from, to)));
+}
+
+void Network::isolate(NodeIndex node) {
+  for (NodeIndex other = 0; other < world_.node_count(); ++other) {
+    if (other != node) partition(node, other);
+  }
+}
+
+void Network::split(const std::vector<std::vector<NodeIndex>>& groups) {
+  const std::size_t n = world_.node_count();
+  grow(n);
+  std::vector<int> group_of(n, -1);
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    for (NodeIndex node : groups[g]) {
+      SIMBUS_ASSERT(node < n);
+      group_of[node] = static_cast<int>(g);
+    }
+  }
+  // The control node (0) is the world's own and always reachable.
+  for (NodeIndex f = 1; f < n; ++f) {
+    for (NodeIndex t = 1; t < n; ++t) {
+      if (f != t && (group_of[f] < 0 || group_of[f] != group_of[t])) block_one_way(f, t);
+    }
+  }
+}
+
+void Network::heal() {
+  std::fill(blocked_.begin(), blocked_.end(), 0);
+  std::fill(clogged_until_.begin(), clogged_until_.end(), 0);
+  world_.note(0x4ea1);
+}
+
+void Network::clog(NodeIndex from, NodeIndex to, std::int64_t until_us) {
+  grow(world_.node_count());
+  SIMBUS_ASSERT(until_us >= world_.now_us());
+  clogged_until_[link(from, to)] = std::max(clogged_until_[link(from, to)], until_us);
+  world_.note(hash_combine(0xc10c, static_cast<std::uint64_t>(until_us)));
+}
+
+bool Network::link_up(NodeIndex from, NodeIndex to) const {
+  if (from >= node_slots_ || to >= node_slots_) return true;
+  return blocked_[link(from, to)] == 0;
+}
+
+void Network::send(NodeIndex to, std::vector<std::uint8_t> payload) {
+  SIMBUS_ASSERT(to < world_.node_count());
+  SIMBUS_ASSERT(payload.size() <= kPayloadBytesMax);
+  const NodeIndex from = world_.current_node();
+  grow(world_.node_count());
+  world_.point({ActionKind::kNetSend, hash_combine(0x5e4d, link(from, to)), Access::kWrite});
+  stats_.sent += 1;
+  world_.note(hash_bytes(payload.data(), payload.size(), link(from, to)));
+  if (!link_up(from, to) || world_.draw_chance(DataTag::kDrop, config_.drop_per_million, 1'000'000)) {
+    stats_.dropped += 1;
+    return;
+  }
+  const bool duplicate = world_.draw_chance(DataTag::kDuplicate, config_.duplicate_per_million, 1'000'000);
+  const int copies = duplicate ? 2 : 1;
+  for (int copy = 0; copy < copies; ++copy) {
+    std::int64_t latency_us = static_cast<std::int64_t>(world_.draw_below(
+        DataTag::kLatency, static_cast<std::uint64_t>(config_.latency_us_max - config_.latency_us_min + 1)));
+    latency_us += config_.latency_us_min;
+    if (world_.draw_chance(DataTag::kLatency, config_.reorder_per_million, 1'000'000)) {
+      latency_us += static_cast<std::int64_t>(
+          world_.draw_below(DataTag::kLatency, static_cast<std::uint64_t>(config_.reorder_delay_us_max) + 1));
+    }
+    std::int64_t at_us = world_.now_us() + latency_us;
+    at_us = std::max(at_us, clogged_until_[link(from, to)]);
+    if (copy == 1) stats_.duplicated += 1;
+    Datagram d{from, to, copy + 1 < copies ? payload : std::move(payload)};
+    deliver_later(std::move(d), at_us);
+  }
+}
+
+void Network::deliver_later(Datagram datagram, std::int64_t at_us) {
+  const NodeIndex to = datagram.to;
+  const ObjectId box = mailbox(to).object;
+  world_.schedule_event(at_us, to, ActionKind::kDeliver, box, [this, d = std::move(datagram)]() mutable {
+    // A partition that started while the message was in flight eats it too.
+    Mailbox& target = mailbox(d.to);
+    if (!link_up(d.from, d.to) || !world_.node_up(d.to) || target.queue.size() >= kMailboxMessagesMax) {
+      stats_.dropped += 1;
+      return;
+    }
+    stats_.delivered += 1;
+    target.queue.push_back(std::move(d));
+  });
+}
+
+std::optional<Datagram> Network::receive(std::int64_t timeout_us) {
+  const NodeIndex self = world_.current_node();
+  Mailbox& box = mailbox(self);
+  Waiter waiter;
+  waiter.ready = [](const void* o) { return !static_cast<const Mailbox*>(o)->queue.empty(); };
+  waiter.object = &box;
+  const std::int64_t deadline_us =
+      timeout_us >= World::kNever - world_.now_us() ? World::kNever : world_.now_us() + std::max<std::int64_t>(timeout_us, 0);
+  const bool ready = world_.wait({ActionKind::kNetRecv, box.object, Access::kWrite}, waiter, deadline_us);
+  if (!ready || box.queue.empty()) return std::nullopt;
+  Datagram d = std::move(box.queue.front());
+  box.queue.pop_front();
+  return d;
+}
+
+std::size_t Network::mailbox_size(NodeIndex node) const {
+  return node < mailboxes_.size() ? mailboxes_[node]->queue.size() : 0;
+}
+
+void Network::on_crash(NodeIndex node) {
+  Mailbox& box = mailbox(node);
+  stats_.dropped += box.queue.size();
+  box.queue.clear();
+}
+
+}  // namespace simbus::sim

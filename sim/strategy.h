@@ -1,0 +1,55 @@
+// A strategy decides, at each scheduling point, which enabled action runs next, and may
+// also decide data choices (a replay does both). New strategies go in one file each:
+// implement this interface and register a factory in sim/strategy_registry.cc.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "sim/action.h"
+#include "sim/prng.h"
+
+namespace simbus::sim {
+
+struct PickContext {
+  std::uint64_t step = 0;     // the world's step number (every step, not only choices)
+  std::int64_t now_us = 0;    // virtual time
+};
+
+struct DataChoice {
+  FiberId actor = 0;
+  std::uint32_t counter = 0;  // the actor's own draw counter: a stable identity
+  DataTag tag = DataTag::kUser;
+  std::uint64_t bound = 0;    // the value must be < bound
+};
+
+class Strategy {
+ public:
+  // Returned by pick() when the strategy cannot go on (a replay that diverged).
+  static constexpr std::size_t kDiverged = static_cast<std::size_t>(-1);
+
+  virtual ~Strategy() = default;
+  virtual std::string name() const = 0;
+  // Called once before an execution, with a seed for the strategy's own stream.
+  virtual void begin(std::uint64_t strategy_seed) { rng_.reseed(strategy_seed); }
+  // `enabled` is sorted by actor and never empty; returns an index into it.
+  virtual std::size_t pick(std::span<const EnabledAction> enabled, const PickContext& ctx) = 0;
+  // nullopt: the world draws the value from the actor's own data stream.
+  virtual std::optional<std::uint64_t> choose_data(const DataChoice& choice) { return std::nullopt; }
+  // Why pick() returned kDiverged.
+  virtual std::string divergence() const { return {}; }
+
+ protected:
+  Prng rng_;
+};
+
+// Builds a strategy from its command-line spelling ("random", "pct:3", ...); nullptr and
+// a message in `error` when the name is unknown or malformed.
+std::unique_ptr<Strategy> make_strategy(const std::string& spec, std::string* error);
+// One line per strategy: "name<TAB>description".
+std::string strategy_list();
+
+}  // namespace simbus::sim

@@ -1,0 +1,54 @@
+// Every strategy's command-line spelling. A new strategy: one file with its class and a
+// factory, plus one entry here.
+#include <fmt/format.h>
+
+#include "sim/strategy.h"
+
+namespace simbus::sim {
+
+std::unique_ptr<Strategy> make_random_strategy();
+
+namespace {
+
+struct Entry {
+  const char* name;
+  const char* description;
+  // `arg` is the text after ':' (empty if none); nullptr + error on a bad argument.
+  std::unique_ptr<Strategy> (*make)(const std::string& arg, std::string* error);
+};
+
+const Entry kStrategies[] = {
+    {"random", "uniform random walk over the enabled actions",
+     [](const std::string& arg, std::string* error) -> std::unique_ptr<Strategy> {
+       if (!arg.empty()) {
+         *error = "strategy 'random' takes no argument";
+         return nullptr;
+       }
+       return make_random_strategy();
+     }},
+};
+
+}  // namespace
+
+std::unique_ptr<Strategy> make_strategy(const std::string& spec, std::string* error) {
+  const auto colon = spec.find(':');
+  const std::string name = spec.substr(0, colon);
+  const std::string arg = colon == std::string::npos ? std::string() : spec.substr(colon + 1);
+  for (const Entry& e : kStrategies) {
+    if (name == e.name) return e.make(arg, error);
+  }
+  *error = fmt::format("unknown strategy '{}' (known: {})", spec, [] {
+    std::string names;
+    for (const Entry& e : kStrategies) names += (names.empty() ? "" : ", ") + std::string(e.name);
+    return names;
+  }());
+  return nullptr;
+}
+
+std::string strategy_list() {
+  std::string out;
+  for (const Entry& e : kStrategies) out += fmt::format("{}\t{}\n", e.name, e.description);
+  return out;
+}
+
+}  // namespace simbus::sim

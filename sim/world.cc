@@ -1,0 +1,669 @@
+#include "sim/world.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <boost/context/detail/exception.hpp>
+#include <utility>
+
+#include "base/assert.h"
+#include "base/hash.h"
+#include "sim/disk.h"
+#include "sim/network.h"
+
+namespace simbus::sim {
+
+namespace {
+thread_local World* tls_world = nullptr;
+
+bool never_ready(const void*) { return false; }
+
+constexpr std::uint64_t kStrategyStream = 0x5354524154454759ULL;  // "STRATEGY"
+constexpr std::uint64_t kSetupStream = 0x5345545550ULL;           // "SETUP"
+}  // namespace
+
+const char* action_kind_name(ActionKind kind) {
+  switch (kind) {
+    case ActionKind::kStart: return "start";
+    case ActionKind::kYield: return "yield";
+    case ActionKind::kSleep: return "sleep";
+    case ActionKind::kLock: return "lock";
+    case ActionKind::kCondWait: return "cond-wait";
+    case ActionKind::kNotify: return "notify";
+    case ActionKind::kLoad: return "load";
+    case ActionKind::kStore: return "store";
+    case ActionKind::kRmw: return "rmw";
+    case ActionKind::kChannelSend: return "chan-send";
+    case ActionKind::kChannelRecv: return "chan-recv";
+    case ActionKind::kSemAcquire: return "sem-acquire";
+    case ActionKind::kSemRelease: return "sem-release";
+    case ActionKind::kNetSend: return "net-send";
+    case ActionKind::kNetRecv: return "net-recv";
+    case ActionKind::kDiskRead: return "disk-read";
+    case ActionKind::kDiskWrite: return "disk-write";
+    case ActionKind::kDiskSync: return "disk-sync";
+    case ActionKind::kJoin: return "join";
+    case ActionKind::kFault: return "fault";
+    case ActionKind::kDeliver: return "deliver";
+    case ActionKind::kTimer: return "timer";
+  }
+  return "?";
+}
+
+const char* run_status_name(RunStatus status) {
+  switch (status) {
+    case RunStatus::kOk: return "ok";
+    case RunStatus::kFailed: return "failed";
+    case RunStatus::kDeadlock: return "deadlock";
+    case RunStatus::kLivelock: return "livelock";
+    case RunStatus::kDiverged: return "diverged";
+    case RunStatus::kStopped: return "stopped";
+  }
+  return "?";
+}
+
+struct World::Fiber {
+  FiberId id = 0;
+  NodeIndex node = 0;
+  std::string name;
+  std::unique_ptr<FiberContext> context;
+  Action pending{ActionKind::kStart, kNoObject, Access::kNone};
+  Waiter waiter;
+  std::int64_t deadline_us = kNever;
+  bool timed_out = false;
+  std::uint32_t seq = 0;
+  std::uint32_t spawns = 0;
+  std::uint32_t draws = 0;
+  std::uint32_t objects = 0;
+  bool killing = false;  // its node crashed: the stack is being unwound
+  Prng data;
+};
+
+struct World::Node {
+  std::string name;
+  std::uint64_t incarnation = 1;
+  bool up = true;
+  bool paused = false;
+  std::int64_t clock_skew_us = 0;
+  std::int64_t clock_drift_ppm = 0;
+  std::function<void()> boot;
+  std::uint32_t root_spawns = 0;
+};
+
+struct World::Event {
+  std::int64_t at_us = 0;
+  std::uint64_t seq = 0;
+  std::uint64_t id = 0;
+  NodeIndex node = 0;
+  std::uint64_t incarnation = 0;
+  ActionKind kind = ActionKind::kTimer;
+  ObjectId object = kNoObject;
+  std::function<void()> fire;
+};
+
+bool World::EventOrder::operator()(const Event* a, const Event* b) const {
+  if (a->at_us != b->at_us) return a->at_us > b->at_us;
+  return a->seq > b->seq;
+}
+
+World::World(WorldOptions options, std::unique_ptr<Strategy> strategy)
+    : options_(options), strategy_(std::move(strategy)), stacks_(options.stack_bytes) {
+  SIMBUS_ASSERT(strategy_ != nullptr);
+  setup_rng_.reseed(hash_combine(options_.seed, kSetupStream));
+  hash_ = hash_combine(0, options_.seed);
+  nodes_.push_back(std::make_unique<Node>());
+  nodes_.back()->name = "world";
+  network_ = std::make_unique<Network>(*this);
+  disk_ = std::make_unique<Disk>(*this);
+  tls_world = this;
+}
+
+World::~World() {
+  // Unwind every fiber still alive while the world and its objects still exist.
+  running_ = false;
+  for (NodeIndex n = 0; n < nodes_.size(); ++n) kill_fibers_of(n);
+  while (!events_.empty()) {
+    delete events_.top();
+    events_.pop();
+  }
+  for (Event* e : systematic_events_) delete e;
+  if (tls_world == this) tls_world = nullptr;
+}
+
+World& World::current() {
+  SIMBUS_ASSERT(tls_world != nullptr);
+  return *tls_world;
+}
+
+bool World::has_current() { return tls_world != nullptr; }
+
+NodeIndex World::add_node(std::string name, std::function<void()> boot) {
+  SIMBUS_ASSERT(nodes_.size() < kNodesMax);
+  auto node = std::make_unique<Node>();
+  node->name = std::move(name);
+  node->boot = std::move(boot);
+  nodes_.push_back(std::move(node));
+  return static_cast<NodeIndex>(nodes_.size() - 1);
+}
+
+const std::string& World::node_name(NodeIndex node) const {
+  SIMBUS_ASSERT(node < nodes_.size());
+  return nodes_[node]->name;
+}
+
+std::uint64_t World::incarnation(NodeIndex node) const {
+  SIMBUS_ASSERT(node < nodes_.size());
+  return nodes_[node]->incarnation;
+}
+
+bool World::node_up(NodeIndex node) const {
+  SIMBUS_ASSERT(node < nodes_.size());
+  return nodes_[node]->up;
+}
+
+bool World::node_paused(NodeIndex node) const {
+  SIMBUS_ASSERT(node < nodes_.size());
+  return nodes_[node]->paused;
+}
+
+void World::crash(NodeIndex node) {
+  SIMBUS_ASSERT(node < nodes_.size());
+  SIMBUS_ASSERT(node != kControlNode);
+  SIMBUS_ASSERT(current_ == nullptr || current_->node != node);
+  Node& n = *nodes_[node];
+  if (!n.up) return;
+  n.up = false;
+  n.paused = false;
+  n.incarnation += 1;
+  kill_fibers_of(node);
+  network_->on_crash(node);
+  disk_->on_crash(node);
+  note(hash_combine(0xc4a54, node));
+}
+
+void World::restart(NodeIndex node) {
+  SIMBUS_ASSERT(node < nodes_.size());
+  SIMBUS_ASSERT(node != kControlNode);
+  Node& n = *nodes_[node];
+  if (n.up) return;
+  n.up = true;
+  note(hash_combine(0x5e57a57, node));
+  if (n.boot) spawn(node, n.name + "/boot", n.boot);
+}
+
+void World::pause(NodeIndex node) {
+  SIMBUS_ASSERT(node < nodes_.size());
+  SIMBUS_ASSERT(node != kControlNode);
+  nodes_[node]->paused = nodes_[node]->up;
+}
+
+void World::resume(NodeIndex node) {
+  SIMBUS_ASSERT(node < nodes_.size());
+  nodes_[node]->paused = false;
+}
+
+void World::set_clock(NodeIndex node, std::int64_t skew_us, std::int64_t drift_ppm) {
+  SIMBUS_ASSERT(node < nodes_.size());
+  SIMBUS_ASSERT(drift_ppm > -1'000'000);
+  nodes_[node]->clock_skew_us = skew_us;
+  nodes_[node]->clock_drift_ppm = drift_ppm;
+}
+
+std::int64_t World::node_now_us(NodeIndex node) const {
+  SIMBUS_ASSERT(node < nodes_.size());
+  const Node& n = *nodes_[node];
+  // Integer arithmetic only: the reading must be the same on every compiler.
+  const std::int64_t drift_us = now_us_ / 1'000'000 * n.clock_drift_ppm +
+                                (now_us_ % 1'000'000) * n.clock_drift_ppm / 1'000'000;
+  return now_us_ + drift_us + n.clock_skew_us;
+}
+
+FiberId World::spawn(NodeIndex node, std::string name, std::function<void()> body) {
+  SIMBUS_ASSERT(node < nodes_.size());
+  SIMBUS_ASSERT(nodes_[node]->up);
+  SIMBUS_ASSERT(fibers_.size() < kFibersMax);
+  FiberId id = 0;
+  if (current_ != nullptr) {
+    id = hash_combine(current_->id, 0x5ba3000000ULL + current_->spawns++);
+  } else {
+    Node& n = *nodes_[node];
+    id = hash_combine(hash_combine(node, n.incarnation), 0x700700ULL + n.root_spawns++);
+  }
+  if (id == 0) id = 1;  // 0 means "no fiber"
+  SIMBUS_ASSERT(find_fiber(id) == nullptr);
+  auto fiber = std::make_unique<Fiber>();
+  fiber->id = id;
+  fiber->node = node;
+  fiber->name = std::move(name);
+  fiber->data.reseed(hash_combine(options_.seed, id));
+  Fiber* raw = fiber.get();
+  fiber->context = std::make_unique<FiberContext>(stacks_, [this, raw, body = std::move(body)] {
+    try {
+      body();
+    } catch (const boost::context::detail::forced_unwind&) {
+      throw;
+    } catch (const std::exception& e) {
+      fail("exception", fmt::format("fiber '{}' threw: {}", raw->name, e.what()));
+    }
+  });
+  names_[id] = fiber->name;
+  auto pos = std::lower_bound(fibers_.begin(), fibers_.end(), id,
+                              [](const std::unique_ptr<Fiber>& f, FiberId v) { return f->id < v; });
+  fibers_.insert(pos, std::move(fiber));
+  return id;
+}
+
+FiberId World::current_fiber() const { return current_ == nullptr ? 0 : current_->id; }
+
+NodeIndex World::current_node() const { return current_ == nullptr ? kControlNode : current_->node; }
+
+const std::string& World::fiber_name(FiberId id) const {
+  static const std::string unknown = "?";
+  auto it = names_.find(id);
+  return it == names_.end() ? unknown : it->second;
+}
+
+bool World::fiber_finished(FiberId id) const { return finished_.count(id) != 0; }
+
+World::Fiber* World::find_fiber(FiberId id) const {
+  auto pos = std::lower_bound(fibers_.begin(), fibers_.end(), id,
+                              [](const std::unique_ptr<Fiber>& f, FiberId v) { return f->id < v; });
+  if (pos == fibers_.end() || (*pos)->id != id) return nullptr;
+  return pos->get();
+}
+
+void World::point(Action action) { wait(action, Waiter{}, kNever); }
+
+bool World::wait(Action action, Waiter waiter, std::int64_t deadline_us) {
+  Fiber* self = current_;
+  SIMBUS_ASSERT(self != nullptr);
+  if (self->killing) return false;  // no scheduling point during a forced unwind
+  self->pending = action;
+  self->waiter = waiter;
+  self->deadline_us = deadline_us;
+  self->timed_out = false;
+  suspend_current();
+  // Back: the scheduler chose this fiber, and decided whether it is ready or timed out.
+  SIMBUS_ASSERT(current_ == self);
+  return !self->timed_out;
+}
+
+void World::suspend_current() {
+  Fiber* self = current_;
+  self->context->suspend();
+}
+
+void World::sleep_for_us(std::int64_t duration_us) {
+  if (duration_us <= 0) {
+    yield();
+    return;
+  }
+  wait({ActionKind::kSleep, kNoObject, Access::kNone}, Waiter{&never_ready, nullptr, nullptr},
+       now_us_ + duration_us);
+}
+
+void World::join(FiberId id) {
+  struct Target {
+    const World* world;
+    FiberId id;
+  } target{this, id};
+  Waiter waiter;
+  waiter.ready = [](const void* o) {
+    const auto* t = static_cast<const Target*>(o);
+    return t->world->fiber_finished(t->id);
+  };
+  waiter.owner = [](const void* o) { return static_cast<const Target*>(o)->id; };
+  waiter.object = &target;
+  wait({ActionKind::kJoin, id, Access::kRead}, waiter);
+}
+
+void World::schedule_event(std::int64_t at_us, NodeIndex node, ActionKind kind, ObjectId object,
+                           std::function<void()> fire) {
+  SIMBUS_ASSERT(node < nodes_.size());
+  SIMBUS_ASSERT(at_us >= now_us_);
+  SIMBUS_ASSERT(events_.size() + systematic_events_.size() < kEventsMax);
+  auto* event = new Event;
+  event->at_us = at_us;
+  event->seq = event_seq_++;
+  event->id = new_object_id();
+  event->node = node;
+  event->incarnation = nodes_[node]->incarnation;
+  event->kind = kind;
+  event->object = object;
+  event->fire = std::move(fire);
+  if (options_.systematic) {
+    systematic_events_.push_back(event);
+  } else {
+    events_.push(event);
+  }
+}
+
+std::uint64_t World::draw_below(DataTag tag, std::uint64_t bound) {
+  SIMBUS_ASSERT(bound > 0);
+  FiberId actor = 0;
+  std::uint32_t counter = 0;
+  Prng* rng = &setup_rng_;
+  if (current_ != nullptr) {
+    actor = current_->id;
+    counter = current_->draws++;
+    rng = &current_->data;
+  } else {
+    counter = setup_draws_++;
+  }
+  // The actor's stream always advances, so an overridden value shifts no later draw.
+  std::uint64_t value = rng->below(bound);
+  if (auto chosen = strategy_->choose_data({actor, counter, tag, bound})) {
+    if (*chosen >= bound) {
+      fail("replay", fmt::format("data choice {} of '{}' is {}, not below {}", counter,
+                                 fiber_name(actor), *chosen, bound));
+      value = bound - 1;
+    } else {
+      value = *chosen;
+    }
+  }
+  Choice choice;
+  choice.kind = Choice::Kind::kData;
+  choice.actor = actor;
+  choice.seq = counter;
+  choice.tag = tag;
+  choice.value = value;
+  choice.step = step_;
+  log_.push_back(choice);
+  hash_ = hash_combine(hash_, value ^ (static_cast<std::uint64_t>(tag) << 56));
+  SIMBUS_ASSERT(value < bound);
+  return value;
+}
+
+bool World::draw_chance(DataTag tag, std::uint64_t numerator, std::uint64_t denominator) {
+  SIMBUS_ASSERT(denominator > 0);
+  if (numerator == 0) return false;
+  if (numerator >= denominator) return true;
+  return draw_below(tag, denominator) < numerator;
+}
+
+void World::note(std::uint64_t digest) { hash_ = hash_combine(hash_, digest); }
+
+ObjectId World::new_object_id() {
+  ObjectId id = 0;
+  if (current_ != nullptr) {
+    id = hash_combine(current_->id, 0x0b1ec7000000ULL + current_->objects++);
+  } else {
+    id = hash_combine(0x0b1ec7, ++setup_objects_);
+  }
+  return id == kNoObject ? 1 : id;
+}
+
+void World::fail(std::string check, std::string message) {
+  if (failure_) return;  // the first failure is the one reported
+  failure_.emplace(std::move(check), std::move(message));
+}
+
+void World::stop() { stop_requested_ = true; }
+
+void World::collect_enabled() {
+  enabled_.clear();
+  enabled_fibers_.clear();
+  enabled_events_.clear();
+  for (const auto& owned : fibers_) {
+    Fiber& f = *owned;
+    const Node& node = *nodes_[f.node];
+    if (node.paused) continue;
+    bool timeout = false;
+    if (f.waiter.ready != nullptr && !f.waiter.ready(f.waiter.object)) {
+      if (f.deadline_us == kNever) continue;
+      if (!options_.systematic && f.deadline_us > now_us_) continue;
+      timeout = true;
+    }
+    EnabledAction a;
+    a.id = hash_combine(f.id, f.seq);
+    a.actor = f.id;
+    a.seq = f.seq;
+    a.node = f.node;
+    a.kind = f.pending.kind;
+    a.object = f.pending.object;
+    a.access = f.pending.access;
+    a.timeout = timeout;
+    enabled_.push_back(a);
+    enabled_fibers_.push_back(&f);
+  }
+  if (options_.systematic) {
+    for (Event* e : systematic_events_) {
+      EnabledAction a;
+      a.id = e->id;
+      a.actor = e->id;
+      a.node = e->node;
+      a.kind = e->kind;
+      a.object = e->object;
+      a.access = Access::kWrite;
+      enabled_.push_back(a);
+      enabled_events_.push_back(e);
+    }
+  }
+}
+
+bool World::fire_due_events() {
+  bool fired = false;
+  while (!events_.empty() && events_.top()->at_us <= now_us_) {
+    std::unique_ptr<Event> event(events_.top());
+    events_.pop();
+    if (event->incarnation != nodes_[event->node]->incarnation) continue;  // its node crashed
+    hash_ = hash_combine(hash_, event->id);
+    event->fire();
+    fired = true;
+  }
+  return fired;
+}
+
+std::int64_t World::next_wake_us() const {
+  std::int64_t next = events_.empty() ? kNever : events_.top()->at_us;
+  for (const auto& f : fibers_) {
+    if (nodes_[f->node]->paused) continue;
+    next = std::min(next, f->deadline_us);
+  }
+  return next;
+}
+
+void World::run_fiber(Fiber& fiber) {
+  fiber.timed_out = fiber.waiter.ready != nullptr && !fiber.waiter.ready(fiber.waiter.object);
+  if (fiber.timed_out && fiber.deadline_us > now_us_) {
+    SIMBUS_ASSERT(options_.systematic);
+    now_us_ = fiber.deadline_us;  // systematic mode: time jumps to the chosen timeout
+  }
+  fiber.seq += 1;
+  current_ = &fiber;
+  fiber.context->resume();
+  current_ = nullptr;
+  if (fiber.context->finished()) finish_fiber(fiber);
+}
+
+void World::run_event(Event& event) {
+  auto pos = std::find(systematic_events_.begin(), systematic_events_.end(), &event);
+  SIMBUS_ASSERT(pos != systematic_events_.end());
+  systematic_events_.erase(pos);
+  std::unique_ptr<Event> owned(&event);
+  if (event.incarnation != nodes_[event.node]->incarnation) return;
+  now_us_ = std::max(now_us_, event.at_us);
+  event.fire();
+}
+
+void World::finish_fiber(Fiber& fiber) {
+  const FiberId id = fiber.id;
+  finished_.insert(id);
+  auto pos = std::lower_bound(fibers_.begin(), fibers_.end(), id,
+                              [](const std::unique_ptr<Fiber>& f, FiberId v) { return f->id < v; });
+  SIMBUS_ASSERT(pos != fibers_.end());
+  SIMBUS_ASSERT((*pos)->id == id);
+  fibers_.erase(pos);
+}
+
+void World::kill_fibers_of(NodeIndex node) {
+  std::vector<std::unique_ptr<Fiber>> doomed;
+  for (auto it = fibers_.begin(); it != fibers_.end();) {
+    if ((*it)->node == node) {
+      finished_.insert((*it)->id);
+      doomed.push_back(std::move(*it));
+      it = fibers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  // Unwinding runs destructors on the doomed stacks; they must not reach a scheduling
+  // point (World::wait returns at once while a context unwinds).
+  Fiber* saved = current_;
+  for (auto& f : doomed) {
+    current_ = f.get();
+    f->killing = true;
+    f->context.reset();
+  }
+  current_ = saved;
+}
+
+void World::record_step(const EnabledAction& action) {
+  StepRecord r;
+  r.step = step_;
+  r.now_us = now_us_;
+  r.actor = action.actor;
+  r.kind = action.kind;
+  r.object = action.object;
+  r.node = action.node;
+  r.hash_after = hash_;
+  records_.push_back(r);
+}
+
+RunOutcome World::run() {
+  SIMBUS_ASSERT(!running_);
+  running_ = true;
+  tls_world = this;
+  strategy_->begin(hash_combine(options_.seed, kStrategyStream));
+  RunOutcome outcome;
+  PickContext ctx;
+  while (true) {
+    if (failure_) {
+      outcome.status = failure_->first == "replay" ? RunStatus::kDiverged : RunStatus::kFailed;
+      break;
+    }
+    if (stop_requested_) break;
+    if (!options_.systematic) fire_due_events();
+    collect_enabled();
+    if (enabled_.empty()) {
+      if (fibers_.empty()) break;  // every fiber finished: done
+      const std::int64_t next = next_wake_us();
+      if (next == kNever) {
+        outcome.status = RunStatus::kDeadlock;
+        failure_.emplace("deadlock", deadlock_report());
+        break;
+      }
+      if (next > options_.time_us_max) {
+        outcome.status = RunStatus::kLivelock;
+        failure_.emplace("livelock", fmt::format("virtual-time budget of {} us exhausted with {} fibers alive",
+                                                 options_.time_us_max, fibers_.size()));
+        break;
+      }
+      SIMBUS_ASSERT(next >= now_us_);
+      now_us_ = next;
+      continue;
+    }
+    if (step_ >= options_.steps_max) {
+      outcome.status = RunStatus::kLivelock;
+      failure_.emplace("livelock", fmt::format("step budget of {} exhausted with {} fibers alive",
+                                               options_.steps_max, fibers_.size()));
+      break;
+    }
+    if (options_.stop_before_step != 0 && step_ + 1 >= options_.stop_before_step) {
+      outcome.status = RunStatus::kStopped;
+      break;
+    }
+    ctx.step = step_;
+    ctx.now_us = now_us_;
+    const std::size_t index = strategy_->pick(enabled_, ctx);
+    if (index == Strategy::kDiverged) {
+      outcome.status = RunStatus::kDiverged;
+      failure_.emplace("replay", strategy_->divergence());
+      break;
+    }
+    SIMBUS_ASSERT(index < enabled_.size());
+    const EnabledAction chosen = enabled_[index];
+    if (enabled_.size() > 1) {
+      Choice choice;
+      choice.kind = Choice::Kind::kSchedule;
+      choice.actor = chosen.actor;
+      choice.seq = chosen.seq;
+      choice.index = static_cast<std::uint32_t>(index);
+      choice.options = static_cast<std::uint32_t>(enabled_.size());
+      choice.step = step_;
+      log_.push_back(choice);
+    }
+    step_ += 1;
+    hash_ = hash_combine(hash_, step_);
+    hash_ = hash_combine(hash_, static_cast<std::uint64_t>(now_us_));
+    hash_ = hash_combine(hash_, chosen.actor);
+    hash_ = hash_combine(hash_, (static_cast<std::uint64_t>(chosen.kind) << 32) | chosen.node |
+                                    (chosen.timeout ? 1ULL << 40 : 0));
+    hash_ = hash_combine(hash_, chosen.object);
+    if (index < enabled_fibers_.size()) {
+      run_fiber(*enabled_fibers_[index]);
+    } else {
+      run_event(*enabled_events_[index - enabled_fibers_.size()]);
+    }
+    if (options_.record_steps) record_step(chosen);
+  }
+  if (failure_ && outcome.status == RunStatus::kOk) outcome.status = RunStatus::kFailed;
+  if (failure_) {
+    outcome.check = failure_->first;
+    outcome.message = failure_->second;
+  }
+  outcome.steps = step_;
+  outcome.now_us = now_us_;
+  outcome.trace_hash = hash_;
+  running_ = false;
+  return outcome;
+}
+
+std::string World::describe_fibers() const {
+  std::string out;
+  for (const auto& f : fibers_) {
+    const bool ready = f->waiter.ready == nullptr || f->waiter.ready(f->waiter.object);
+    out += fmt::format("  fiber {} (node {}): next {} object {:016x}{}{}\n", f->name,
+                       nodes_[f->node]->name, action_kind_name(f->pending.kind), f->pending.object,
+                       ready ? " [enabled]" : " [blocked]",
+                       f->deadline_us == kNever ? std::string()
+                                                : fmt::format(" deadline {}us", f->deadline_us));
+  }
+  return out;
+}
+
+std::string World::deadlock_report() const {
+  // Follow "waits for the holder of" edges from each blocked fiber; the first cycle found
+  // (in the stable fiber order) is the one reported.
+  for (const auto& start : fibers_) {
+    std::vector<const Fiber*> path;
+    const Fiber* f = start.get();
+    while (f != nullptr) {
+      auto seen = std::find(path.begin(), path.end(), f);
+      if (seen != path.end()) {
+        std::string cycle;
+        for (auto it = seen; it != path.end(); ++it) {
+          cycle += fmt::format("{} waits for {} {:x} held by ", (*it)->name,
+                               action_kind_name((*it)->pending.kind), (*it)->pending.object);
+        }
+        cycle += (*seen)->name;
+        return fmt::format("{} fibers blocked, nothing pending; cycle: {}", fibers_.size(), cycle);
+      }
+      path.push_back(f);
+      if (f->waiter.owner == nullptr) break;
+      const FiberId owner = f->waiter.owner(f->waiter.object);
+      f = owner == 0 ? nullptr : find_fiber(owner);
+    }
+  }
+  std::string names;
+  for (const auto& f : fibers_) {
+    names += fmt::format("{}{} ({} {:x})", names.empty() ? "" : ", ", f->name,
+                         action_kind_name(f->pending.kind), f->pending.object);
+  }
+  return fmt::format("{} fibers blocked, nothing pending: {}", fibers_.size(), names);
+}
+
+Network& World::network() { return *network_; }
+Disk& World::disk() { return *disk_; }
+
+}  // namespace simbus::sim

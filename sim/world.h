@@ -1,0 +1,238 @@
+// One simulated universe: nodes, fibers, virtual time, events, the scheduler and its
+// choice log. One OS thread runs one World; everything inside it is deterministic given
+// the seed, the options and the strategy's choices.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <queue>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "sim/action.h"
+#include "sim/choice_log.h"
+#include "sim/fiber.h"
+#include "sim/prng.h"
+#include "sim/strategy.h"
+
+namespace simbus::sim {
+
+class Network;
+class Disk;
+
+struct WorldOptions {
+  std::uint64_t seed = 1;
+  std::uint64_t steps_max = 20'000'000;           // livelock budget, counted in steps
+  std::int64_t time_us_max = 3'600'000'000LL;     // and in virtual time (an hour)
+  // Systematic mode: every delivery and timer is an action of its own and waits are
+  // enabled regardless of time (for DFS/DPOR). Timed mode (default) advances virtual
+  // time only when nothing is enabled at the current instant.
+  bool systematic = false;
+  std::size_t stack_bytes = 256 * 1024;
+  // Keep one record per step so two runs can be compared step by step.
+  bool record_steps = false;
+  // Stop before this step (0: never), for `replay --until`.
+  std::uint64_t stop_before_step = 0;
+};
+
+enum class RunStatus : std::uint8_t {
+  kOk,         // every fiber finished (or the scenario stopped the world) with no failure
+  kFailed,     // a check failed (World::fail)
+  kDeadlock,   // fibers blocked, nothing pending
+  kLivelock,   // step or virtual-time budget exhausted
+  kDiverged,   // a replay did not match the execution
+  kStopped,    // stopped at options.stop_before_step
+};
+const char* run_status_name(RunStatus status);
+
+struct StepRecord {
+  std::uint64_t step = 0;
+  std::int64_t now_us = 0;
+  FiberId actor = 0;
+  ActionKind kind = ActionKind::kYield;
+  ObjectId object = kNoObject;
+  NodeIndex node = 0;
+  std::uint64_t hash_after = 0;
+};
+
+struct RunOutcome {
+  RunStatus status = RunStatus::kOk;
+  std::string check;    // the failed check's name ("deadlock", "livelock", a scenario check)
+  std::string message;  // what happened
+  std::uint64_t steps = 0;
+  std::int64_t now_us = 0;
+  std::uint64_t trace_hash = 0;
+};
+
+// A fiber's readiness test while it waits: `ready(object)`; `owner(object)` names the
+// fiber holding the resource, for the deadlock report's wait-for graph.
+struct Waiter {
+  bool (*ready)(const void* object) = nullptr;     // nullptr: always ready
+  FiberId (*owner)(const void* object) = nullptr;  // nullptr or 0: nobody in particular
+  const void* object = nullptr;
+};
+
+class World {
+ public:
+  static constexpr std::int64_t kNever = INT64_MAX;
+  static constexpr std::size_t kFibersMax = 100'000;
+  static constexpr std::size_t kNodesMax = 1'024;
+  static constexpr std::size_t kEventsMax = 10'000'000;
+
+  World(WorldOptions options, std::unique_ptr<Strategy> strategy);
+  ~World();
+  World(const World&) = delete;
+  World& operator=(const World&) = delete;
+
+  // The world running on this thread; valid inside fibers and events.
+  static World& current();
+  static bool has_current();
+
+  const WorldOptions& options() const { return options_; }
+
+  // --- nodes
+  // `boot` runs in a fresh fiber at every restart (not at add time: spawn yourself).
+  NodeIndex add_node(std::string name, std::function<void()> boot = {});
+  std::size_t node_count() const { return nodes_.size(); }
+  const std::string& node_name(NodeIndex node) const;
+  std::uint64_t incarnation(NodeIndex node) const;
+  bool node_up(NodeIndex node) const;
+  bool node_paused(NodeIndex node) const;
+  // Kills every fiber of the node (stacks unwound), drops its mailbox and in-flight
+  // timers, applies disk loss. Must be called from a fiber of another node.
+  void crash(NodeIndex node);
+  void restart(NodeIndex node);
+  void pause(NodeIndex node);
+  void resume(NodeIndex node);
+  void set_clock(NodeIndex node, std::int64_t skew_us, std::int64_t drift_ppm);
+  // The node's own clock reading: skewed and drifting against virtual time.
+  std::int64_t node_now_us(NodeIndex node) const;
+
+  // --- fibers
+  FiberId spawn(NodeIndex node, std::string name, std::function<void()> body);
+  FiberId current_fiber() const;
+  NodeIndex current_node() const;
+  const std::string& fiber_name(FiberId id) const;
+  bool fiber_finished(FiberId id) const;
+
+  // --- scheduling points (from inside a fiber)
+  // Declares the next action, lets the strategy choose, returns when this fiber runs.
+  void point(Action action);
+  // As point(), but the fiber is enabled only when the waiter is ready or at
+  // deadline_us (virtual time). Returns false if it timed out.
+  bool wait(Action action, Waiter waiter, std::int64_t deadline_us = kNever);
+  void yield() { point({ActionKind::kYield, kNoObject, Access::kNone}); }
+  void sleep_for_us(std::int64_t duration_us);
+  void join(FiberId id);
+
+  // --- time and events
+  std::int64_t now_us() const { return now_us_; }
+  // Runs `fire` at virtual time `at_us` (in the scheduler, not in a fiber: it must not
+  // block). Dropped if `node`'s incarnation changed by then.
+  void schedule_event(std::int64_t at_us, NodeIndex node, ActionKind kind, ObjectId object,
+                      std::function<void()> fire);
+
+  // --- data choices (recorded in the choice log, replayed exactly)
+  std::uint64_t draw_below(DataTag tag, std::uint64_t bound);
+  bool draw_chance(DataTag tag, std::uint64_t numerator, std::uint64_t denominator);
+  // Mixes a digest of something observable (a payload, a value) into the trace hash.
+  void note(std::uint64_t digest);
+
+  // --- objects
+  // A fresh stable object identity, derived from the creating fiber.
+  ObjectId new_object_id();
+
+  // --- failures
+  // Records a failed check; the world stops at the next scheduling point.
+  void fail(std::string check, std::string message);
+  bool failed() const { return failure_.has_value(); }
+  // Stops the run (status ok) at the next scheduling point; fibers still alive are unwound.
+  void stop();
+
+  // --- running
+  RunOutcome run();
+  std::uint64_t steps() const { return step_; }
+  std::uint64_t trace_hash() const { return hash_; }
+  const ChoiceLog& choice_log() const { return log_; }
+  const std::vector<StepRecord>& step_records() const { return records_; }
+  Strategy& strategy() { return *strategy_; }
+  // Every live fiber and what it waits for, one a line (for --until and deadlocks).
+  std::string describe_fibers() const;
+
+  Network& network();
+  Disk& disk();
+
+ private:
+  struct Fiber;
+  struct Node;
+  struct Event;
+  struct EventOrder {
+    bool operator()(const Event* a, const Event* b) const;
+  };
+
+  Fiber* find_fiber(FiberId id) const;
+  void collect_enabled();
+  bool fire_due_events();
+  std::int64_t next_wake_us() const;
+  void run_fiber(Fiber& fiber);
+  void run_event(Event& event);
+  void finish_fiber(Fiber& fiber);
+  void kill_fibers_of(NodeIndex node);
+  void record_step(const EnabledAction& action);
+  std::string deadlock_report() const;
+  void suspend_current();
+
+  WorldOptions options_;
+  std::unique_ptr<Strategy> strategy_;
+  StackPool stacks_;
+  Prng setup_rng_;  // draws made outside any fiber (setup code)
+  std::uint32_t setup_draws_ = 0;
+  std::uint64_t setup_objects_ = 0;
+
+  std::vector<std::unique_ptr<Node>> nodes_;
+  std::vector<std::unique_ptr<Fiber>> fibers_;  // sorted by id: the strategy sees a stable order
+  std::unordered_set<FiberId> finished_;        // membership only, never iterated
+  std::map<FiberId, std::string> names_;        // every fiber ever spawned, for reports
+  Fiber* current_ = nullptr;
+
+  std::priority_queue<Event*, std::vector<Event*>, EventOrder> events_;
+  std::uint64_t event_seq_ = 0;
+  std::vector<Event*> systematic_events_;  // systematic mode: pending events, in seq order
+
+  std::vector<EnabledAction> enabled_;
+  std::vector<Fiber*> enabled_fibers_;
+  std::vector<Event*> enabled_events_;
+
+  std::int64_t now_us_ = 0;
+  std::uint64_t step_ = 0;
+  std::uint64_t hash_ = 0;
+  ChoiceLog log_;
+  std::vector<StepRecord> records_;
+  std::optional<std::pair<std::string, std::string>> failure_;
+  bool stop_requested_ = false;
+  bool running_ = false;
+
+  std::unique_ptr<Network> network_;
+  std::unique_ptr<Disk> disk_;
+};
+
+// Conveniences for simulated code (they act on World::current()).
+namespace this_fiber {
+inline void yield() { World::current().yield(); }
+inline void sleep_for_us(std::int64_t us) { World::current().sleep_for_us(us); }
+inline void sleep_for_ms(std::int64_t ms) { World::current().sleep_for_us(ms * 1000); }
+inline std::int64_t now_us() { return World::current().now_us(); }
+}  // namespace this_fiber
+
+// Spawns on the current fiber's node.
+inline FiberId spawn(std::string name, std::function<void()> body) {
+  World& w = World::current();
+  return w.spawn(w.current_node(), std::move(name), std::move(body));
+}
+
+}  // namespace simbus::sim
