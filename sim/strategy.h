@@ -49,6 +49,9 @@ class Strategy {
 // Builds a strategy from its command-line spelling ("random", "pct:3", ...); nullptr and
 // a message in `error` when the name is unknown or malformed.
 std::unique_ptr<Strategy> make_strategy(const std::string& spec, std::string* error);
+// True for strategies whose choices a seed alone does not fix (enumerating ones): their
+// reproduce lines carry --schedule.
+bool strategy_needs_schedule(const std::string& spec);
 // One line per strategy: "name<TAB>description".
 std::string strategy_list();
 

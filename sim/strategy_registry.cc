@@ -13,12 +13,13 @@ namespace {
 struct Entry {
   const char* name;
   const char* description;
+  bool needs_schedule;  // the seed alone does not fix its choices
   // `arg` is the text after ':' (empty if none); nullptr + error on a bad argument.
   std::unique_ptr<Strategy> (*make)(const std::string& arg, std::string* error);
 };
 
 const Entry kStrategies[] = {
-    {"random", "uniform random walk over the enabled actions",
+    {"random", "uniform random walk over the enabled actions", false,
      [](const std::string& arg, std::string* error) -> std::unique_ptr<Strategy> {
        if (!arg.empty()) {
          *error = "strategy 'random' takes no argument";
@@ -43,6 +44,14 @@ std::unique_ptr<Strategy> make_strategy(const std::string& spec, std::string* er
     return names;
   }());
   return nullptr;
+}
+
+bool strategy_needs_schedule(const std::string& spec) {
+  const std::string name = spec.substr(0, spec.find(':'));
+  for (const Entry& e : kStrategies) {
+    if (name == e.name) return e.needs_schedule;
+  }
+  return false;
 }
 
 std::string strategy_list() {

@@ -76,6 +76,7 @@ struct World::Fiber {
   std::uint32_t draws = 0;
   std::uint32_t objects = 0;
   bool killing = false;  // its node crashed: the stack is being unwound
+  std::uint64_t spawn_index = 0;  // global spawn order: children unwind before parents
   Prng data;
 };
 
@@ -119,9 +120,10 @@ World::World(WorldOptions options, std::unique_ptr<Strategy> strategy)
 }
 
 World::~World() {
-  // Unwind every fiber still alive while the world and its objects still exist.
+  // Unwind every fiber still alive while the world and its objects still exist, the
+  // youngest first.
   running_ = false;
-  for (NodeIndex n = 0; n < nodes_.size(); ++n) kill_fibers_of(n);
+  kill_all_fibers();
   while (!events_.empty()) {
     delete events_.top();
     events_.pop();
@@ -235,6 +237,7 @@ FiberId World::spawn(NodeIndex node, std::string name, std::function<void()> bod
   fiber->id = id;
   fiber->node = node;
   fiber->name = std::move(name);
+  fiber->spawn_index = spawns_total_++;
   fiber->data.reseed(hash_combine(options_.seed, id));
   Fiber* raw = fiber.get();
   fiber->context = std::make_unique<FiberContext>(stacks_, [this, raw, body = std::move(body)] {
@@ -496,10 +499,16 @@ void World::finish_fiber(Fiber& fiber) {
   fibers_.erase(pos);
 }
 
+void World::kill_all_fibers() { kill_fibers_where([](const Fiber&) { return true; }); }
+
 void World::kill_fibers_of(NodeIndex node) {
+  kill_fibers_where([node](const Fiber& f) { return f.node == node; });
+}
+
+void World::kill_fibers_where(const std::function<bool(const Fiber&)>& doomed_if) {
   std::vector<std::unique_ptr<Fiber>> doomed;
   for (auto it = fibers_.begin(); it != fibers_.end();) {
-    if ((*it)->node == node) {
+    if (doomed_if(**it)) {
       finished_.insert((*it)->id);
       doomed.push_back(std::move(*it));
       it = fibers_.erase(it);
@@ -507,6 +516,9 @@ void World::kill_fibers_of(NodeIndex node) {
       ++it;
     }
   }
+  // Children first: a parent's stack often owns what its children point to.
+  std::sort(doomed.begin(), doomed.end(),
+            [](const auto& a, const auto& b) { return a->spawn_index > b->spawn_index; });
   // Unwinding runs destructors on the doomed stacks; they must not reach a scheduling
   // point (World::wait returns at once while a context unwinds).
   Fiber* saved = current_;

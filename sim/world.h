@@ -151,6 +151,8 @@ class World {
   // Records a failed check; the world stops at the next scheduling point.
   void fail(std::string check, std::string message);
   bool failed() const { return failure_.has_value(); }
+  // The first failure: (check, message).
+  const std::optional<std::pair<std::string, std::string>>& failure() const { return failure_; }
   // Stops the run (status ok) at the next scheduling point; fibers still alive are unwound.
   void stop();
 
@@ -183,6 +185,8 @@ class World {
   void run_event(Event& event);
   void finish_fiber(Fiber& fiber);
   void kill_fibers_of(NodeIndex node);
+  void kill_all_fibers();
+  void kill_fibers_where(const std::function<bool(const Fiber&)>& doomed_if);
   void record_step(const EnabledAction& action);
   std::string deadlock_report() const;
   void suspend_current();
@@ -199,6 +203,7 @@ class World {
   std::unordered_set<FiberId> finished_;        // membership only, never iterated
   std::map<FiberId, std::string> names_;        // every fiber ever spawned, for reports
   Fiber* current_ = nullptr;
+  std::uint64_t spawns_total_ = 0;
 
   std::priority_queue<Event*, std::vector<Event*>, EventOrder> events_;
   std::uint64_t event_seq_ = 0;

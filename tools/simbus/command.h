@@ -40,6 +40,9 @@ struct CommandRegistration {
 #include <string>
 
 namespace simbus::cli {
+// argv[0], for `reproduce:` lines that paste back into the same shell.
+const std::string& program_path();
+
 // Thrown by a command for bad usage or bad input; main prints it and exits 2.
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;

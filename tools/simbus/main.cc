@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "scenarios/scenario.h"
 #include "tools/simbus/command.h"
 
 namespace simbus::cli {
@@ -20,14 +21,26 @@ std::vector<std::pair<int, CommandFactory>>& registry() {
 
 }  // namespace
 
+std::string& program_path_storage() {
+  static std::string path = "simbus";
+  return path;
+}
+
+const std::string& program_path() { return program_path_storage(); }
+
 CommandRegistration::CommandRegistration(int order, CommandFactory factory) {
   registry().emplace_back(order, factory);
 }
 
 }  // namespace simbus::cli
 
+namespace simbus::cli {
+std::string& program_path_storage();
+}
+
 int main(int argc, char** argv) {
   using namespace simbus::cli;
+  if (argc > 0 && argv[0] != nullptr) program_path_storage() = argv[0];
   CLI::App app{"simbus: deterministic simulation and checking of concurrent and distributed programs"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "simbus 0.1.0");
@@ -60,6 +73,12 @@ int main(int argc, char** argv) {
     if (sub->parsed()) {
       try {
         return runner();
+      } catch (const UsageError& e) {
+        std::fprintf(stderr, "simbus %s: %s\n", sub->get_name().c_str(), e.what());
+        return kExitUsage;
+      } catch (const simbus::scenarios::UsageError& e) {
+        std::fprintf(stderr, "simbus %s: %s\n", sub->get_name().c_str(), e.what());
+        return kExitUsage;
       } catch (const std::exception& e) {
         std::fprintf(stderr, "simbus %s: error: %s\n", sub->get_name().c_str(), e.what());
         return kExitUsage;

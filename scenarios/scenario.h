@@ -1,0 +1,123 @@
+// The public API for scenarios: a named, parameterised setup of a simulated world plus
+// the checks that judge the run. Built-in scenarios register in scenarios/builtin.cc;
+// a user's scenario registers the same way from their own program (README example).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sim/choice_log.h"
+#include "sim/world.h"
+
+namespace simbus::scenarios {
+
+// Bad usage or input (unknown scenario, parameter, strategy, bug): the CLI exits 2.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct ParamSpec {
+  std::string key;
+  std::int64_t default_value = 0;
+  std::int64_t min = 0;
+  std::int64_t max = 0;
+  std::string help;
+};
+
+class Params {
+ public:
+  Params() = default;
+  Params(const std::vector<ParamSpec>& specs, const std::vector<std::pair<std::string, std::string>>& given);
+  std::int64_t get(const std::string& key) const;
+  // Every parameter, with its value (default or given), in declaration order.
+  const std::vector<std::pair<std::string, std::int64_t>>& all() const { return values_; }
+
+ private:
+  std::vector<std::pair<std::string, std::int64_t>> values_;
+};
+
+class ScenarioContext {
+ public:
+  ScenarioContext(sim::World& world, const Params& params, std::string bug)
+      : world(world), params(params), bug(std::move(bug)) {}
+  sim::World& world;
+  const Params& params;
+  const std::string bug;  // the seeded bug switched on for this run, or empty
+
+  // A check that runs after the world stops (outside the interleaving).
+  void at_end(std::function<void()> check) { end_checks_.push_back(std::move(check)); }
+  // Records a failed check (the first one is reported).
+  void fail(std::string check, std::string message) { world.fail(std::move(check), std::move(message)); }
+  // Extra lines for `run`'s report (drawn fault settings, counters).
+  void report(std::string line) { report_.push_back(std::move(line)); }
+
+  std::vector<std::function<void()>>& end_checks() { return end_checks_; }
+  const std::vector<std::string>& report_lines() const { return report_; }
+
+ private:
+  std::vector<std::function<void()>> end_checks_;
+  std::vector<std::string> report_;
+};
+
+struct Scenario {
+  std::string name;
+  std::string description;
+  std::vector<ParamSpec> params;
+  std::function<void(ScenarioContext&)> setup;
+  std::uint64_t steps_max = 20'000'000;
+  std::int64_t time_us_max = 3'600'000'000LL;
+  bool systematic = false;
+};
+
+void register_scenario(Scenario scenario);
+const Scenario* find_scenario(const std::string& name);
+std::vector<const Scenario*> all_scenarios();  // sorted by name
+
+struct RunRequest {
+  std::string scenario;
+  std::uint64_t seed = 1;
+  std::vector<std::pair<std::string, std::string>> params;  // KEY=VALUE as given
+  std::string strategy = "random";
+  std::string bug;
+  std::optional<sim::ChoiceLog> replay;               // replay a recorded log exactly
+  std::optional<std::vector<std::uint32_t>> schedule;  // follow a compact --schedule
+  bool record_steps = false;
+  std::uint64_t stop_before_step = 0;
+};
+
+struct RunResult {
+  sim::RunOutcome outcome;
+  sim::ChoiceLog log;
+  std::vector<sim::StepRecord> records;
+  std::vector<std::pair<std::string, std::int64_t>> params;  // resolved values
+  std::vector<std::string> report;
+  std::string fibers;  // every live fiber at the end (for --until)
+  std::vector<std::string> step_lines;  // with record_steps: one readable line per step
+  bool passed() const {
+    return outcome.status == sim::RunStatus::kOk || outcome.status == sim::RunStatus::kStopped;
+  }
+};
+
+// Throws UsageError for an unknown scenario, parameter, strategy or bug.
+RunResult run_scenario(const RunRequest& request);
+
+// The `reproduce:` command line for a request (program is argv[0]).
+std::string reproduce_command(const std::string& program, const RunRequest& request, const RunResult& result);
+
+struct DeterminismReport {
+  bool same = true;
+  std::uint64_t hash_a = 0;
+  std::uint64_t hash_b = 0;
+  std::string difference;  // the first step where the runs part, and what each did
+};
+DeterminismReport check_determinism(const RunRequest& request);
+
+void register_builtin_scenarios();
+
+}  // namespace simbus::scenarios

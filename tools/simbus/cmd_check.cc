@@ -1,0 +1,185 @@
+// `simbus check FILE...`: is each history linearizable? Parsing and printing only; the
+// work is in checkers/.
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "checkers/linearizability.h"
+#include "checkers/model.h"
+#include "checkers/readers.h"
+#include "checkers/viz.h"
+#include "tools/simbus/command.h"
+
+namespace simbus::cli {
+namespace {
+
+using namespace simbus::checkers;
+
+struct CheckOptions {
+  std::vector<std::string> files;
+  std::string format = "auto";
+  std::string model;
+  std::string initial;
+  double time_limit_sec = 0;
+  std::int64_t steps_max = LinearizabilityLimits{}.steps_max;
+  std::int64_t memory_mb_max = LinearizabilityLimits{}.memory_bytes_max >> 20;
+  int threads = 0;
+  std::string viz;
+  bool quiet = false;
+};
+
+struct FileOutcome {
+  std::string error;  // bad input
+  LinearizabilityResult result;
+  LoadedHistory loaded;
+};
+
+HistoryFormat parse_format(const std::string& name) {
+  if (name == "auto") return HistoryFormat::auto_detect;
+  if (name == "jepsen-etcd") return HistoryFormat::jepsen_etcd;
+  if (name == "edn") return HistoryFormat::edn;
+  if (name == "jsonl") return HistoryFormat::jsonl;
+  throw UsageError("--format must be auto, jepsen-etcd, edn or jsonl");
+}
+
+std::optional<Value> parse_initial(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  if (text == "nil") return Value{};
+  std::int64_t v = 0;
+  std::size_t used = 0;
+  try {
+    v = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == text.size()) return Value{v};
+  return Value{text};
+}
+
+FileOutcome check_file(const std::string& path, const CheckOptions& options, HistoryFormat format,
+                       const LinearizabilityLimits& limits, const std::atomic<bool>& cancel) {
+  FileOutcome out;
+  try {
+    out.loaded = load_history(path, format);
+  } catch (const ParseError& e) {
+    out.error = e.what();
+    return out;
+  }
+  std::string model_name = options.model.empty() ? out.loaded.model : options.model;
+  if (model_name.empty()) {
+    out.error = path + ": cannot tell the model from the functions used; pass --model";
+    return out;
+  }
+  std::optional<Value> initial = parse_initial(options.initial);
+  std::unique_ptr<Model> model = make_model(model_name, initial ? &*initial : nullptr);
+  if (model == nullptr) {
+    out.error = "unknown model '" + model_name + "' (" + model_names() + ")";
+    return out;
+  }
+  try {
+    out.result = check_linearizable(out.loaded.history, *model, limits, &cancel);
+  } catch (const std::invalid_argument& e) {
+    out.error = e.what();
+  }
+  return out;
+}
+
+int run_check(const CheckOptions& options) {
+  const HistoryFormat format = parse_format(options.format);
+  if (!options.model.empty() && make_model(options.model) == nullptr) {
+    throw UsageError("unknown --model '" + options.model + "' (" + model_names() + ")");
+  }
+  if (options.time_limit_sec < 0) throw UsageError("--time-limit must be positive");
+  const int hardware = std::max(1u, std::thread::hardware_concurrency());
+  const int threads = options.threads > 0 ? options.threads : hardware;
+
+  LinearizabilityLimits limits;
+  limits.steps_max = options.steps_max;
+  limits.memory_bytes_max = options.memory_mb_max << 20;
+  limits.time_limit_ms = static_cast<std::int64_t>(options.time_limit_sec * 1000);
+  // One file: its partitions share the threads. Several: the files do.
+  limits.threads = options.files.size() == 1 ? threads : 1;
+
+  std::vector<FileOutcome> outcomes(options.files.size());
+  std::atomic<bool> cancel{false};
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (std::size_t i = next.fetch_add(1); i < options.files.size(); i = next.fetch_add(1)) {
+      outcomes[i] = check_file(options.files[i], options, format, limits, cancel);
+    }
+  };
+  const std::size_t workers = options.files.size() == 1 ? 1 : std::min<std::size_t>(threads, options.files.size());
+  if (workers <= 1) {
+    worker();
+  } else {
+    std::vector<std::thread> pool;
+    for (std::size_t t = 0; t < workers; ++t) pool.emplace_back(worker);
+    for (std::thread& t : pool) t.join();
+  }
+
+  bool bad = false, failed = false, undecided = false;
+  const bool single = options.files.size() == 1;
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    const FileOutcome& o = outcomes[i];
+    if (!o.error.empty()) {
+      if (single) throw UsageError(o.error);
+      std::fprintf(stderr, "simbus check: error: %s\n", o.error.c_str());
+      std::printf("%s\tbad input\n", options.files[i].c_str());
+      bad = true;
+      continue;
+    }
+    const LinearizabilityResult& r = o.result;
+    failed = failed || r.verdict == Verdict::not_linearizable;
+    undecided = undecided || r.verdict == Verdict::unknown;
+    std::string verdict = verdict_name(r.verdict);
+    if (r.verdict == Verdict::unknown) verdict += " (" + r.unknown_reason + ")";
+    if (single) {
+      std::printf("%s\n", verdict.c_str());
+      if (r.verdict != Verdict::linearizable && !options.quiet) std::printf("%s", r.explanation.c_str());
+    } else {
+      std::printf("%s\t%s\n", options.files[i].c_str(), verdict.c_str());
+    }
+    if (!options.viz.empty()) {
+      std::string out_path = single ? options.viz : options.viz + "." + std::to_string(i) + ".html";
+      std::ofstream out(out_path);
+      if (!out) throw UsageError("cannot write " + out_path);
+      write_viz_html(o.loaded.history, r, options.files[i], out);
+    }
+  }
+  std::fflush(stdout);
+  if (bad) return kExitUsage;
+  if (failed) return kExitFailed;
+  if (undecided) return kExitUndecided;
+  return kExitOk;
+}
+
+Runner make_check(CLI::App& app) {
+  auto options = std::make_shared<CheckOptions>();
+  CLI::App* sub = app.add_subcommand("check", "Check histories for linearizability (exit 0 yes, 1 no, 3 unknown, 2 bad input)");
+  sub->add_option("files", options->files, "History files: Jepsen etcd logs, EDN, or JSON Lines")->required();
+  sub->add_option("--format", options->format, "auto | jepsen-etcd | edn | jsonl");
+  sub->add_option("--model", options->model, "Model (default: from the file): " + model_names());
+  sub->add_option("--initial", options->initial, "Start value of a register model (nil, an integer or text)");
+  sub->add_option("--time-limit", options->time_limit_sec, "Wall-clock seconds before answering unknown (0 = none)");
+  sub->add_option("--steps-max", options->steps_max, "Search steps per partition before answering unknown");
+  sub->add_option("--memory-max-mb", options->memory_mb_max, "Search memory per partition before answering unknown");
+  sub->add_option("--threads", options->threads, "Worker threads (default: one per core)");
+  sub->add_option("--viz", options->viz, "Write an HTML timeline of the history and its partial linearization");
+  sub->add_flag("--quiet,-q", options->quiet, "Print only the verdict");
+  return [options] { return run_check(*options); };
+}
+
+}  // namespace
+
+SIMBUS_REGISTER_COMMAND(80, make_check);
+
+}  // namespace simbus::cli

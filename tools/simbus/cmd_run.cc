@@ -1,0 +1,76 @@
+// `simbus run SCENARIO`: one execution, its trace-hash, and on failure how to get it back.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "sim/trace_file.h"
+#include "tools/simbus/command.h"
+#include "tools/simbus/run_common.h"
+
+namespace simbus::cli {
+namespace {
+
+struct RunOptions {
+  std::string scenario;
+  CommonFlags common;
+  std::string trace_path;
+  std::string schedule;
+  bool check_determinism = false;
+};
+
+sim::TraceFile make_trace(const scenarios::RunRequest& request, const scenarios::RunResult& result) {
+  sim::TraceFile trace;
+  trace.header = {{"version", "simbus 0.1.0"},
+                  {"scenario", request.scenario},
+                  {"seed", std::to_string(request.seed)},
+                  {"strategy", request.strategy},
+                  {"bug", request.bug.empty() ? "-" : request.bug}};
+  for (const auto& [k, v] : request.params) trace.header.emplace_back("param", k + "=" + v);
+  trace.header.emplace_back("status", sim::run_status_name(result.outcome.status));
+  trace.header.emplace_back("steps", std::to_string(result.outcome.steps));
+  trace.header.emplace_back("trace-hash", fmt::format("{:016x}", result.outcome.trace_hash));
+  trace.choices = result.log;
+  return trace;
+}
+
+Runner add_run(CLI::App& app) {
+  auto opts = std::make_shared<RunOptions>();
+  auto* cmd = app.add_subcommand("run", "run one execution of a scenario");
+  cmd->add_option("scenario", opts->scenario, "scenario name (see 'simbus list')")->required();
+  add_common_flags(*cmd, opts->common);
+  cmd->add_option("--trace", opts->trace_path, "write the trace (header + choice log) to FILE");
+  cmd->add_option("--schedule", opts->schedule, "follow this compact schedule (from a reproduce: line)");
+  cmd->add_flag("--check-determinism", opts->check_determinism,
+                "run twice and name the first step where the runs part");
+  return [opts] {
+    scenarios::RunRequest request = make_request(opts->scenario, opts->common);
+    if (!opts->schedule.empty()) {
+      std::vector<std::uint32_t> indices;
+      std::string error;
+      if (!sim::decode_schedule(opts->schedule, &indices, &error)) throw UsageError("--schedule: " + error);
+      request.schedule = std::move(indices);
+    }
+    if (opts->check_determinism) {
+      const auto report = scenarios::check_determinism(request);
+      std::printf("run 1 trace-hash: %016llx\n", static_cast<unsigned long long>(report.hash_a));
+      std::printf("run 2 trace-hash: %016llx\n", static_cast<unsigned long long>(report.hash_b));
+      if (!report.same) {
+        std::printf("FAIL determinism: %s\n", report.difference.c_str());
+        return static_cast<int>(kExitFailed);
+      }
+      std::printf("determinism: same execution twice\n");
+    }
+    const scenarios::RunResult result = scenarios::run_scenario(request);
+    if (!opts->trace_path.empty()) {
+      write_file_atomically(opts->trace_path, sim::format_trace(make_trace(request, result)));
+    }
+    return print_outcome(request, result);
+  };
+}
+
+SIMBUS_REGISTER_COMMAND(20, add_run);
+
+}  // namespace
+}  // namespace simbus::cli
