@@ -1,0 +1,42 @@
+// The in-memory Raft log above a snapshot boundary: entries snapshot_index+1 .. last_index.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <vector>
+
+#include "core/messages.h"
+
+namespace simbus::core {
+
+class RaftLog {
+ public:
+  std::uint64_t snapshot_index() const { return snapshot_index_; }
+  std::uint64_t snapshot_term() const { return snapshot_term_; }
+  std::uint64_t first_index() const { return snapshot_index_ + 1; }
+  std::uint64_t last_index() const { return snapshot_index_ + entries_.size(); }
+  std::uint64_t last_term() const;
+  // The term of `index`: known for snapshot_index..last_index, nullopt otherwise.
+  std::optional<std::uint64_t> term_at(std::uint64_t index) const;
+  const LogEntry& at(std::uint64_t index) const;
+  // Entries [from, last_index], at most count_max of them.
+  std::vector<LogEntry> slice(std::uint64_t from, std::size_t count_max) const;
+  // First index of the run of entries with the same term as `index` (above the snapshot).
+  std::uint64_t first_index_of_term_at(std::uint64_t index) const;
+
+  void append(LogEntry entry);
+  // Removes entries index.. last_index.
+  void truncate_from(std::uint64_t index);
+  // Drops entries up to and including `index`, which must be in the log.
+  void compact_to(std::uint64_t index);
+  // Discards everything: the log now starts after (index, term).
+  void reset(std::uint64_t index, std::uint64_t term);
+
+ private:
+  std::uint64_t snapshot_index_ = 0;
+  std::uint64_t snapshot_term_ = 0;
+  std::deque<LogEntry> entries_;
+};
+
+}  // namespace simbus::core
