@@ -108,3 +108,31 @@ void write_file_atomically(const std::string& path, const std::string& contents)
 }
 
 }  // namespace simbus::cli
+
+#include <chrono>
+
+namespace simbus::cli {
+
+TaskResult execute_request(const scenarios::RunRequest& request, std::size_t index) {
+  const auto start = std::chrono::steady_clock::now();
+  TaskResult r;
+  r.index = index;
+  try {
+    const scenarios::RunResult result = scenarios::run_scenario(request);
+    r.code = exit_code_for(result);
+    r.status = sim::run_status_name(result.outcome.status);
+    r.check = result.outcome.check;
+    r.message = result.outcome.message;
+    r.trace_hash = result.outcome.trace_hash;
+    r.steps = result.outcome.steps;
+    if (r.code == kExitFailed) r.reproduce = scenarios::reproduce_command(program_path(), request, result);
+  } catch (const scenarios::UsageError& e) {
+    r.code = kExitUsage;
+    r.status = "usage";
+    r.message = e.what();
+  }
+  r.wall_us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+}  // namespace simbus::cli

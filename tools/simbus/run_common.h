@@ -36,3 +36,10 @@ std::string read_file_or_throw(const std::string& path);
 void write_file_atomically(const std::string& path, const std::string& contents);
 
 }  // namespace simbus::cli
+
+#include "tools/simbus/workers.h"
+
+namespace simbus::cli {
+// Runs one request and condenses it for workers and summaries (wall time measured here).
+TaskResult execute_request(const scenarios::RunRequest& request, std::size_t index);
+}  // namespace simbus::cli
