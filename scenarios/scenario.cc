@@ -115,8 +115,10 @@ RunResult run_scenario(const RunRequest& request) {
     throw UsageError(fmt::format("unknown bug '{}' (see 'simbus bugs')", request.bug));
   }
   Params params(scenario->params, request.params);
-  std::unique_ptr<sim::Strategy> strategy;
-  if (request.replay) {
+  std::shared_ptr<sim::Strategy> strategy;
+  if (request.strategy_object) {
+    strategy = request.strategy_object;
+  } else if (request.replay) {
     strategy = sim::make_replay_strategy(*request.replay);
   } else if (request.schedule) {
     strategy = sim::make_schedule_strategy(*request.schedule);
@@ -129,7 +131,7 @@ RunResult run_scenario(const RunRequest& request) {
   options.seed = request.seed;
   options.steps_max = scenario->steps_max;
   options.time_us_max = scenario->time_us_max;
-  options.systematic = scenario->systematic;
+  options.systematic = scenario->systematic || strategy->wants_systematic();
   options.record_steps = request.record_steps;
   options.stop_before_step = request.stop_before_step;
 
@@ -139,6 +141,8 @@ RunResult run_scenario(const RunRequest& request) {
   ScenarioContext ctx(world, params, request.bug);
   scenario->setup(ctx);
   result.outcome = world.run();
+  strategy->end_execution(result.outcome.status != sim::RunStatus::kStopped &&
+                          result.outcome.status != sim::RunStatus::kDiverged);
   if (result.outcome.status == sim::RunStatus::kOk) {
     for (auto& check : ctx.end_checks()) check();
     if (const auto& failure = world.failure()) {

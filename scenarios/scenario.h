@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -87,6 +88,9 @@ struct RunRequest {
   std::string bug;
   std::optional<sim::ChoiceLog> replay;               // replay a recorded log exactly
   std::optional<std::vector<std::uint32_t>> schedule;  // follow a compact --schedule
+  // A strategy object kept across executions (explore with dfs/dpor); overrides `strategy`
+  // for the choosing, while `strategy` still names it in reproduce lines.
+  std::shared_ptr<sim::Strategy> strategy_object;
   bool record_steps = false;
   std::uint64_t stop_before_step = 0;
 };

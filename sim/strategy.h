@@ -42,6 +42,18 @@ class Strategy {
   // Why pick() returned kDiverged.
   virtual std::string divergence() const { return {}; }
 
+  // --- for strategies that span many executions (DFS, DPOR, bounded enumeration): one
+  // strategy object is kept across the executions of an `explore`.
+  // Called after each execution, with whether it completed (false: stopped early, e.g.
+  // a sleep-set-blocked exploration, which `explore` counts apart).
+  virtual void end_execution(bool completed) {}
+  // True once every execution in the strategy's space has been explored.
+  virtual bool exhausted() const { return false; }
+  // True if the world must run in systematic mode (deliveries and timers as actions).
+  virtual bool wants_systematic() const { return false; }
+  // True if the last execution was abandoned as redundant (sleep-set blocked).
+  virtual bool last_execution_blocked() const { return false; }
+
  protected:
   Prng rng_;
 };

@@ -107,7 +107,7 @@ bool World::EventOrder::operator()(const Event* a, const Event* b) const {
   return a->seq > b->seq;
 }
 
-World::World(WorldOptions options, std::unique_ptr<Strategy> strategy)
+World::World(WorldOptions options, std::shared_ptr<Strategy> strategy)
     : options_(options), strategy_(std::move(strategy)), stacks_(options.stack_bytes) {
   SIMBUS_ASSERT(strategy_ != nullptr);
   setup_rng_.reseed(hash_combine(options_.seed, kSetupStream));

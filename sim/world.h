@@ -84,7 +84,7 @@ class World {
   static constexpr std::size_t kNodesMax = 1'024;
   static constexpr std::size_t kEventsMax = 10'000'000;
 
-  World(WorldOptions options, std::unique_ptr<Strategy> strategy);
+  World(WorldOptions options, std::shared_ptr<Strategy> strategy);
   ~World();
   World(const World&) = delete;
   World& operator=(const World&) = delete;
@@ -192,7 +192,7 @@ class World {
   void suspend_current();
 
   WorldOptions options_;
-  std::unique_ptr<Strategy> strategy_;
+  std::shared_ptr<Strategy> strategy_;  // shared: explore keeps one across executions
   StackPool stacks_;
   Prng setup_rng_;  // draws made outside any fiber (setup code)
   std::uint32_t setup_draws_ = 0;
