@@ -137,7 +137,7 @@ RunResult run_scenario(const RunRequest& request) {
 
   RunResult result;
   result.params = params.all();
-  sim::World world(options, std::move(strategy));
+  sim::World world(options, strategy);
   ScenarioContext ctx(world, params, request.bug);
   scenario->setup(ctx);
   result.outcome = world.run();
