@@ -1,0 +1,156 @@
+#include "checkers/edn.h"
+
+#include <fmt/format.h>
+
+#include <cctype>
+#include <charconv>
+
+#include "checkers/readers.h"
+
+namespace simbus::checkers::edn {
+
+const Node* Node::get(std::string_view keyword) const {
+  if (kind != Kind::map) return nullptr;
+  for (std::size_t i = 0; i + 1 < items.size(); i += 2) {
+    if (items[i].kind == Kind::keyword && items[i].text == keyword) return &items[i + 1];
+  }
+  return nullptr;
+}
+
+void Reader::fail(const std::string& message) const { throw ParseError(file_, line_, message); }
+
+void Reader::skip_blank() {
+  while (pos_ < text_.size()) {
+    char c = text_[pos_];
+    if (c == '\n') {
+      line_ += 1;
+      pos_ += 1;
+    } else if (c == ' ' || c == '\t' || c == '\r' || c == ',') {
+      pos_ += 1;
+    } else if (c == ';') {
+      while (pos_ < text_.size() && text_[pos_] != '\n') pos_ += 1;
+    } else {
+      return;
+    }
+  }
+}
+
+bool Reader::next(Node& out) {
+  skip_blank();
+  if (pos_ >= text_.size()) return false;
+  out = value(0);
+  return true;
+}
+
+void Reader::sequence(Node& out, char close, int depth) {
+  while (true) {
+    skip_blank();
+    if (pos_ >= text_.size()) fail(fmt::format("missing '{}' for the collection opened on line {}", close, out.line));
+    if (text_[pos_] == close) {
+      pos_ += 1;
+      return;
+    }
+    if (text_[pos_] == ')' || text_[pos_] == ']' || text_[pos_] == '}') fail(fmt::format("unexpected '{}'", text_[pos_]));
+    out.items.push_back(value(depth + 1));
+  }
+}
+
+static bool is_delimiter(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',' || c == '(' || c == ')' ||
+         c == '[' || c == ']' || c == '{' || c == '}' || c == '"' || c == ';';
+}
+
+Node Reader::value(int depth) {
+  if (depth > kDepthMax) fail("nested too deeply");
+  skip_blank();
+  if (pos_ >= text_.size()) fail("unexpected end of file");
+  Node node;
+  node.line = line_;
+  char c = text_[pos_];
+  if (c == '[' || c == '(' || c == '{') {
+    pos_ += 1;
+    node.kind = c == '[' ? Kind::vector : c == '(' ? Kind::list : Kind::map;
+    sequence(node, c == '[' ? ']' : c == '(' ? ')' : '}', depth);
+    if (node.kind == Kind::map && node.items.size() % 2 != 0) fail(fmt::format("map opened on line {} has a key without a value", node.line));
+    return node;
+  }
+  if (c == '#') {
+    pos_ += 1;
+    if (pos_ < text_.size() && text_[pos_] == '{') {
+      pos_ += 1;
+      node.kind = Kind::set;
+      sequence(node, '}', depth);
+      return node;
+    }
+    if (pos_ < text_.size() && text_[pos_] == '_') {  // discard the next value
+      pos_ += 1;
+      value(depth + 1);
+      return value(depth);
+    }
+    while (pos_ < text_.size() && !is_delimiter(text_[pos_])) pos_ += 1;  // the tag
+    return value(depth + 1);
+  }
+  if (c == '"') {
+    pos_ += 1;
+    node.kind = Kind::string;
+    while (true) {
+      if (pos_ >= text_.size()) fail(fmt::format("unterminated string opened on line {}", node.line));
+      char s = text_[pos_++];
+      if (s == '"') break;
+      if (s == '\n') line_ += 1;
+      if (s == '\\') {
+        if (pos_ >= text_.size()) fail("unterminated string");
+        char e = text_[pos_++];
+        switch (e) {
+          case 'n': node.text += '\n'; break;
+          case 't': node.text += '\t'; break;
+          case 'r': node.text += '\r'; break;
+          default: node.text += e; break;
+        }
+        continue;
+      }
+      node.text += s;
+    }
+    return node;
+  }
+  if (c == ')' || c == ']' || c == '}') fail(fmt::format("unexpected '{}'", c));
+  std::size_t start = pos_;
+  while (pos_ < text_.size() && !is_delimiter(text_[pos_])) pos_ += 1;
+  std::string_view token = text_.substr(start, pos_ - start);
+  if (token.empty()) fail(fmt::format("unexpected '{}'", c));
+  if (token[0] == ':') {
+    node.kind = Kind::keyword;
+    node.text = std::string(token.substr(1));
+    if (node.text.empty()) fail("empty keyword");
+    return node;
+  }
+  if (token == "nil") return node;
+  if (token == "true" || token == "false") {
+    node.kind = Kind::boolean;
+    node.integer = token == "true";
+    return node;
+  }
+  bool numeric = std::isdigit(static_cast<unsigned char>(token[0])) ||
+                 ((token[0] == '-' || token[0] == '+') && token.size() > 1 &&
+                  std::isdigit(static_cast<unsigned char>(token[1])));
+  if (numeric) {
+    std::string_view digits = token[0] == '+' ? token.substr(1) : token;
+    if (digits.back() == 'N') digits.remove_suffix(1);
+    std::int64_t v = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+    if (ec == std::errc() && end == digits.data() + digits.size()) {
+      node.kind = Kind::integer;
+      node.integer = v;
+      return node;
+    }
+    if (token.find_first_of(".eEM") == std::string_view::npos) fail(fmt::format("bad number '{}'", token));
+    node.kind = Kind::real;
+    node.text = std::string(token);
+    return node;
+  }
+  node.kind = Kind::symbol;
+  node.text = std::string(token);
+  return node;
+}
+
+}  // namespace simbus::checkers::edn

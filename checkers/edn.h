@@ -1,0 +1,50 @@
+// Just enough EDN for Jepsen histories: nil, booleans, integers, floats (kept as text),
+// strings, keywords, symbols, vectors, lists, sets, maps, comments and tagged values
+// (#inst "..." reads as its value). Every value remembers its line for error messages.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace simbus::checkers::edn {
+
+enum class Kind : std::uint8_t { nil, boolean, integer, real, string, keyword, symbol, vector, list, set, map };
+
+struct Node {
+  Kind kind = Kind::nil;
+  std::int64_t line = 0;
+  std::int64_t integer = 0;  // integer, boolean (0/1)
+  std::string text;          // string, keyword (without ':'), symbol, real
+  std::vector<Node> items;   // vector/list/set elements; map keys and values alternating
+
+  bool is(Kind k) const { return kind == k; }
+  // Map lookup by keyword name; nullptr if absent or not a map.
+  const Node* get(std::string_view keyword) const;
+};
+
+// Reads one value after another until the text ends. Limits nesting depth so a hostile
+// file cannot overflow the stack. Throws ParseError(file, line, ...).
+class Reader {
+ public:
+  Reader(std::string_view text, const std::string& file) : text_(text), file_(file) {}
+  // False at the end of the text.
+  bool next(Node& out);
+
+ private:
+  static constexpr int kDepthMax = 64;
+  void skip_blank();
+  Node value(int depth);
+  void sequence(Node& out, char close, int depth);
+  [[noreturn]] void fail(const std::string& message) const;
+
+  std::string_view text_;
+  const std::string& file_;
+  std::size_t pos_ = 0;
+  std::int64_t line_ = 1;
+};
+
+}  // namespace simbus::checkers::edn

@@ -1,0 +1,140 @@
+// Porcupine's key-value model, per key: get returns the value, put replaces it, append
+// concatenates; every key starts as "". States are interned strings, so a get compares a
+// hash before it compares text.
+#include <fmt/format.h>
+
+#include "base/assert.h"
+#include "base/hash.h"
+#include "checkers/interner.h"
+#include "checkers/model.h"
+
+namespace simbus::checkers {
+namespace {
+
+enum class Kind : std::uint8_t { get, get_unknown, put, append };
+
+struct KvOp {
+  Kind kind;
+  std::string text;  // get: expected value; put/append: argument
+  std::uint64_t text_hash = 0;
+  // get: some put's value begins this result, so a put could lead back to it.
+  bool put_can_lead_here = false;
+};
+
+class KvPartition final : public PartitionModel {
+ public:
+  explicit KvPartition(std::span<const Operation* const> ops) {
+    ops_.reserve(ops.size());
+    for (const Operation* op : ops) {
+      KvOp o{Kind::get_unknown, {}};
+      if (op->function == "get") {
+        if (op->status == Status::ok && !op->results.empty()) {
+          o.kind = Kind::get;
+          o.text = std::get<std::string>(op->results[0]);
+        }
+      } else {
+        o.kind = op->function == "put" ? Kind::put : Kind::append;
+        o.text = std::get<std::string>(op->args[0]);
+      }
+      o.text_hash = hash_string(o.text);
+      ops_.push_back(std::move(o));
+    }
+    intern(std::string());
+    for (KvOp& get : ops_) {
+      if (get.kind != Kind::get) continue;
+      for (const KvOp& put : ops_) {
+        if (put.kind == Kind::put && get.text.starts_with(put.text)) get.put_can_lead_here = true;
+      }
+    }
+  }
+
+  // Values only grow until a put, so a get whose result does not extend the current
+  // value can only become valid through a put whose value begins that result.
+  bool may_become_valid(std::int32_t state, std::int32_t op) override {
+    const KvOp& o = ops_[op];
+    if (o.kind != Kind::get || o.put_can_lead_here) return true;
+    return o.text.starts_with(texts_[state]);
+  }
+
+  std::int32_t initial_state() override { return 0; }
+
+  std::int32_t step(std::int32_t state, std::int32_t op) override {
+    const KvOp& o = ops_[op];
+    switch (o.kind) {
+      case Kind::get:
+        return hashes_[state] == o.text_hash && texts_[state] == o.text ? state : kInvalidState;
+      case Kind::get_unknown: return state;
+      case Kind::put: {
+        if (const std::int32_t* next = cache_.find(state, op)) return *next;
+        std::int32_t next = intern(o.text);
+        cache_.put(state, op, next);
+        return next;
+      }
+      case Kind::append: {
+        if (const std::int32_t* next = cache_.find(state, op)) return *next;
+        std::int32_t next = intern(texts_[state] + o.text);
+        cache_.put(state, op, next);
+        return next;
+      }
+    }
+    SIMBUS_UNREACHABLE();
+  }
+
+  bool preserves_state(std::int32_t op) const override {
+    return ops_[op].kind == Kind::get || ops_[op].kind == Kind::get_unknown;
+  }
+  bool is_noop(std::int32_t op) const override { return ops_[op].kind == Kind::get_unknown; }
+  std::string describe_state(std::int32_t state) const override {
+    return value_to_string(Value{texts_[state]});
+  }
+  std::int64_t memory_bytes() const override { return bytes_ + cache_.approx_bytes(); }
+
+ private:
+  std::int32_t intern(std::string text) {
+    std::uint64_t h = hash_string(text);
+    auto [it, inserted] = ids_.try_emplace(text, static_cast<std::int32_t>(texts_.size()));
+    if (inserted) {
+      bytes_ += static_cast<std::int64_t>(2 * text.size() + 64);
+      texts_.push_back(std::move(text));
+      hashes_.push_back(h);
+    }
+    return it->second;
+  }
+
+  std::vector<KvOp> ops_;
+  std::unordered_map<std::string, std::int32_t> ids_;
+  std::vector<std::string> texts_;
+  std::vector<std::uint64_t> hashes_;
+  TransitionCache cache_;
+  std::int64_t bytes_ = 0;
+};
+
+class KvModel final : public Model {
+ public:
+  std::string_view name() const override { return "kv"; }
+  std::string validate(const Operation& op) const override {
+    if (op.function == "get") {
+      if (op.results.size() > 1) return "get returns at most one value";
+      if (op.results.size() == 1 && !std::holds_alternative<std::string>(op.results[0])) {
+        return "get returns a string";
+      }
+      return "";
+    }
+    if (op.function == "put" || op.function == "append") {
+      if (op.args.size() != 1 || !std::holds_alternative<std::string>(op.args[0])) {
+        return fmt::format("{} takes one string argument", op.function);
+      }
+      return "";
+    }
+    return fmt::format("the kv model has no function '{}' (get, put, append)", op.function);
+  }
+  std::unique_ptr<PartitionModel> compile(std::span<const Operation* const> ops) const override {
+    return std::make_unique<KvPartition>(ops);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Model> make_kv_model() { return std::make_unique<KvModel>(); }
+
+}  // namespace simbus::checkers

@@ -1,0 +1,138 @@
+// Jepsen/Knossos EDN histories: invoke and completion maps paired by process.
+#include <fmt/format.h>
+
+#include <unordered_map>
+
+#include "checkers/edn.h"
+#include "checkers/readers.h"
+
+namespace simbus::checkers {
+namespace {
+
+Value scalar(const edn::Node& n, const std::string& file) {
+  switch (n.kind) {
+    case edn::Kind::nil: return Value{};
+    case edn::Kind::boolean:
+    case edn::Kind::integer: return Value{n.integer};
+    case edn::Kind::string:
+    case edn::Kind::keyword:
+    case edn::Kind::symbol:
+    case edn::Kind::real: return Value{n.text};
+    default: throw ParseError(file, n.line, "expected a single value, found a collection");
+  }
+}
+
+bool is_collection(const edn::Node& n) {
+  return n.kind == edn::Kind::vector || n.kind == edn::Kind::list || n.kind == edn::Kind::set;
+}
+
+// A value as a flat list: nil is empty, a collection its elements (one level, or
+// [f k v] triples for txns), anything else itself.
+std::vector<Value> flatten(const edn::Node& n, const std::string& file) {
+  std::vector<Value> out;
+  if (n.kind == edn::Kind::nil) return out;
+  if (!is_collection(n)) {
+    out.push_back(scalar(n, file));
+    return out;
+  }
+  for (const edn::Node& item : n.items) {
+    if (is_collection(item)) {
+      for (const edn::Node& inner : item.items) out.push_back(scalar(inner, file));
+    } else {
+      out.push_back(scalar(item, file));
+    }
+  }
+  return out;
+}
+
+std::string text_of(const edn::Node& n, const std::string& file) {
+  Value v = scalar(n, file);
+  if (const auto* s = std::get_if<std::string>(&v)) return *s;
+  return value_to_string(v);
+}
+
+}  // namespace
+
+History read_edn(std::string_view text, const std::string& file) {
+  edn::Reader reader(text, file);
+  std::vector<edn::Node> events;
+  edn::Node top;
+  while (reader.next(top)) {
+    if (top.kind == edn::Kind::vector || top.kind == edn::Kind::list) {
+      for (edn::Node& item : top.items) events.push_back(std::move(item));
+    } else {
+      events.push_back(std::move(top));
+    }
+  }
+
+  History history;
+  std::unordered_map<std::int64_t, std::size_t> open;  // process -> operation
+  std::int64_t time = 0;
+  for (const edn::Node& e : events) {
+    time += 1;
+    auto fail = [&](const std::string& message) { throw ParseError(file, e.line, message); };
+    if (e.kind != edn::Kind::map) fail("expected an operation map {:process .. :type .. :f ..}");
+    const edn::Node* process = e.get("process");
+    const edn::Node* type = e.get("type");
+    const edn::Node* f = e.get("f");
+    if (process == nullptr) fail("operation without :process");
+    if (type == nullptr || type->kind != edn::Kind::keyword) fail("operation without a :type keyword");
+    if (f == nullptr) fail("operation without :f");
+    // The nemesis and other non-client processes do not operate on the object.
+    if (process->kind != edn::Kind::integer) continue;
+    const std::string function = text_of(*f, file);
+    static const edn::Node kNil;
+    const edn::Node& value = e.get("value") ? *e.get("value") : kNil;
+    const std::string& t = type->text;
+    if (t == "invoke") {
+      if (open.count(process->integer)) {
+        fail(fmt::format("process {} invokes while its last operation is open", process->integer));
+      }
+      Operation op;
+      op.process = process->integer;
+      op.function = function;
+      if (const edn::Node* key = e.get("key")) op.key = text_of(*key, file);
+      if (function != "read" && function != "get") op.args = flatten(value, file);
+      op.invoke_time = time;
+      op.origin = fmt::format("{}:{}", file, e.line);
+      open[op.process] = history.operations.size();
+      history.operations.push_back(std::move(op));
+      continue;
+    }
+    auto it = open.find(process->integer);
+    if (it == open.end()) {
+      fail(fmt::format("process {} completes an operation it never invoked", process->integer));
+    }
+    Operation& op = history.operations[it->second];
+    open.erase(it);
+    if (op.function != function) fail(fmt::format("completes {} but invoked {}", function, op.function));
+    op.complete_time = time;
+    if (t == "ok") {
+      op.status = Status::ok;
+      if (function == "read" || function == "get") {
+        if (value.kind != edn::Kind::nil) op.results.push_back(scalar(value, file));  // nil: unknown
+      } else if (function == "cas") {
+        op.results.push_back(Value{std::int64_t{1}});
+      } else if (function == "txn") {
+        op.results = flatten(value, file);
+      } else if (function != "write" && function != "put" && function != "append" &&
+                 function != "acquire" && function != "release") {
+        op.results = flatten(value, file);
+      }
+    } else if (t == "fail") {
+      op.status = Status::fail;
+    } else if (t == "info") {
+      op.status = Status::info;
+      op.complete_time = kTimeNever;
+    } else {
+      fail(fmt::format("unknown :type :{}", t));
+    }
+  }
+  for (auto& [process, index] : open) {
+    history.operations[index].status = Status::info;
+    history.operations[index].complete_time = kTimeNever;
+  }
+  return history;
+}
+
+}  // namespace simbus::checkers

@@ -1,0 +1,141 @@
+// Porcupine's reading of the Jepsen etcd logs (its parseJepsenLog and etcd model):
+//   INFO  jepsen.util - 3	:invoke	:cas	[1 4]
+// Lines are matched strictly; anything else is a parse error naming the line.
+#include <fmt/format.h>
+
+#include <charconv>
+#include <unordered_map>
+
+#include "checkers/readers.h"
+
+namespace simbus::checkers {
+namespace {
+
+class LineCursor {
+ public:
+  LineCursor(std::string_view line, const std::string& file, std::int64_t number)
+      : line_(line), file_(file), number_(number) {}
+
+  void skip_space() {
+    while (pos_ < line_.size() && (line_[pos_] == ' ' || line_[pos_] == '\t' || line_[pos_] == '\r')) pos_ += 1;
+  }
+  std::string_view word() {
+    skip_space();
+    std::size_t start = pos_;
+    if (pos_ < line_.size() && line_[pos_] == '[') {
+      while (pos_ < line_.size() && line_[pos_] != ']') pos_ += 1;
+      if (pos_ == line_.size()) fail("unterminated [");
+      pos_ += 1;
+    } else {
+      while (pos_ < line_.size() && line_[pos_] != ' ' && line_[pos_] != '\t' && line_[pos_] != '\r') pos_ += 1;
+    }
+    if (start == pos_) fail("line ends early");
+    return line_.substr(start, pos_ - start);
+  }
+  void expect(std::string_view w) {
+    std::string_view got = word();
+    if (got != w) fail(fmt::format("expected '{}', found '{}'", w, got));
+  }
+  void expect_end() {
+    skip_space();
+    if (pos_ != line_.size()) fail(fmt::format("unexpected '{}'", line_.substr(pos_)));
+  }
+  std::int64_t integer(std::string_view w) {
+    std::int64_t v = 0;
+    auto [end, ec] = std::from_chars(w.data(), w.data() + w.size(), v);
+    if (ec != std::errc() || end != w.data() + w.size()) fail(fmt::format("expected an integer, found '{}'", w));
+    return v;
+  }
+  [[noreturn]] void fail(const std::string& message) { throw ParseError(file_, number_, message); }
+
+ private:
+  std::string_view line_;
+  const std::string& file_;
+  std::int64_t number_;
+  std::size_t pos_ = 0;
+};
+
+}  // namespace
+
+History read_jepsen_etcd(std::string_view text, const std::string& file) {
+  History history;
+  std::unordered_map<std::int64_t, std::size_t> open;  // process -> operation
+  std::int64_t number = 0;
+  while (!text.empty()) {
+    std::size_t eol = text.find('\n');
+    std::string_view line = text.substr(0, eol);
+    text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
+    number += 1;
+    LineCursor c(line, file, number);
+    c.skip_space();
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    c.expect("INFO");
+    c.expect("jepsen.util");
+    c.expect("-");
+    std::int64_t process = c.integer(c.word());
+    std::string_view type = c.word();
+    std::string_view f = c.word();
+    std::string_view value = c.word();
+    c.expect_end();
+    if (f != ":read" && f != ":write" && f != ":cas") c.fail(fmt::format("unknown function '{}'", f));
+    std::string function(f.substr(1));
+    auto parse_value = [&](std::string_view w) -> Value {
+      if (w == "nil") return Value{};
+      return Value{c.integer(w)};
+    };
+    if (type == ":invoke") {
+      if (open.count(process)) c.fail(fmt::format("process {} invokes while its last operation is open", process));
+      Operation op;
+      op.process = process;
+      op.function = function;
+      op.invoke_time = number;
+      op.origin = fmt::format("{}:{}", file, number);
+      if (function == "write") {
+        op.args.push_back(parse_value(value));
+      } else if (function == "cas") {
+        if (value.size() < 2 || value.front() != '[' || value.back() != ']') c.fail("cas takes [old new]");
+        LineCursor inner(value.substr(1, value.size() - 2), file, number);
+        op.args.push_back(parse_value(inner.word()));
+        op.args.push_back(parse_value(inner.word()));
+        inner.expect_end();
+      } else if (value != "nil") {
+        c.fail("a read is invoked with nil");
+      }
+      open[process] = history.operations.size();
+      history.operations.push_back(std::move(op));
+      continue;
+    }
+    auto it = open.find(process);
+    if (it == open.end()) c.fail(fmt::format("process {} completes an operation it never invoked", process));
+    Operation& op = history.operations[it->second];
+    open.erase(it);
+    if (op.function != function) c.fail(fmt::format("completes {} but invoked {}", function, op.function));
+    op.complete_time = number;
+    if (type == ":ok") {
+      op.status = Status::ok;
+      if (function == "read") op.results.push_back(parse_value(value));
+      if (function == "cas") op.results.push_back(Value{std::int64_t{1}});
+    } else if (type == ":fail" && function == "cas") {
+      op.status = Status::ok;  // the cas ran and found another value
+      op.results.push_back(Value{std::int64_t{0}});
+    } else if (type == ":fail" && function == "read") {
+      op.status = Status::ok;  // timed out: it returned here, with no known result
+    } else if (type == ":fail" || type == ":info") {
+      // Porcupine leaves these open: no known result, may take effect any time later.
+      op.status = Status::info;
+      op.complete_time = kTimeNever;
+    } else {
+      c.fail(fmt::format("unknown type '{}'", type));
+    }
+  }
+  for (auto& [process, index] : open) {
+    history.operations[index].status = Status::info;
+    history.operations[index].complete_time = kTimeNever;
+  }
+  return history;
+}
+
+ParseError::ParseError(const std::string& f, std::int64_t l, const std::string& message)
+    : std::runtime_error(fmt::format("{}:{}: {}", f, l, message)), file(f), line(l) {}
+
+}  // namespace simbus::checkers
