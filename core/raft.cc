@@ -38,6 +38,7 @@ RaftNode::RaftNode(RaftConfig config, Bugs bugs, RecoveredState recovered,
   SIMBUS_ASSERT(config_.lease_clock_skew_us_max >= 0);
   SIMBUS_ASSERT(config_.lease_clock_skew_us_max < config_.election_timeout_us_min);
 
+  log_.set_strict(!bugs_.any());
   term_ = recovered.hard_state.term;
   voted_for_ = recovered.hard_state.voted_for;
   if (recovered.snapshot) {
@@ -50,7 +51,7 @@ RaftNode::RaftNode(RaftConfig config, Bugs bugs, RecoveredState recovered,
   for (LogEntry& entry : recovered.entries) {
     if (entry.index <= log_.snapshot_index()) continue;
     if (entry.index != log_.last_index() + 1) break;  // a gap: keep the consecutive prefix
-    if (entry.term < log_.last_term()) break;
+    if (entry.term < log_.last_term() && !bugs_.any()) break;
     log_.append(std::move(entry));
   }
   unstable_from_ = log_.last_index() + 1;
@@ -268,17 +269,21 @@ void RaftNode::advance_commit(std::uint64_t index) {
 }
 
 void RaftNode::on_append_request(std::int64_t now_us, NodeId from, const AppendRequest& m) {
+  std::uint64_t reply_term = term_;
   if (m.term < term_) {
-    // BUG(append_from_stale_term): a deposed leader's append is processed anyway.
+    // BUG(append_from_stale_term): a deposed leader's append is processed, and acknowledged
+    // in its own term, so the deposed leader counts it towards commit.
     if (!bugs_.has(Bug::append_from_stale_term)) {
       send(from, AppendResponse{term_, false, 0, 0, 0});  // no read_ctx: not an ack
       return;
     }
+    reply_term = m.term;
   } else {
     if (m.term > term_ || role_ != Role::follower) become_follower(now_us, m.term, from);
     leader_id_ = from;
     last_leader_contact_us_ = now_us;
     reset_election_deadline(now_us);
+    reply_term = term_;
   }
 
   std::uint64_t prev = m.prev_log_index;
@@ -296,7 +301,7 @@ void RaftNode::on_append_request(std::int64_t now_us, NodeId from, const AppendR
     if (have && prev > log_.snapshot_index()) conflict = log_.first_index_of_term_at(prev);
     if (have && prev == log_.snapshot_index()) conflict = prev + 1;
     conflict = std::max(conflict, commit_index_ + 1);
-    send(from, AppendResponse{term_, false, 0, conflict, m.read_ctx});
+    send(from, AppendResponse{reply_term, false, 0, conflict, m.read_ctx});
     return;
   }
   // BUG(truncate_on_matching_prefix): drop everything after prev, even matching entries.
@@ -321,7 +326,7 @@ void RaftNode::on_append_request(std::int64_t now_us, NodeId from, const AppendR
   if (m.leader_commit > commit_index_) {
     advance_commit(std::min(m.leader_commit, std::min(last_new, log_.last_index())));
   }
-  send(from, AppendResponse{term_, true, last_new, 0, m.read_ctx});
+  send(from, AppendResponse{reply_term, true, last_new, 0, m.read_ctx});
 }
 
 void RaftNode::on_append_response(std::int64_t now_us, NodeId from, const AppendResponse& m) {
@@ -333,7 +338,8 @@ void RaftNode::on_append_response(std::int64_t now_us, NodeId from, const Append
   Progress& p = progress_.at(from);
   record_ack(now_us, from, m.read_ctx);
   if (m.success) {
-    SIMBUS_ASSERT(m.match_index <= log_.last_index());
+    SIMBUS_ASSERT(bugs_.any() || m.match_index <= log_.last_index());
+    if (m.match_index > log_.last_index()) return;  // only under seeded bugs
     p.match_index = std::max(p.match_index, m.match_index);
     p.next_index = std::max(p.next_index, p.match_index + 1);
     maybe_commit(now_us);
@@ -423,10 +429,9 @@ void RaftNode::broadcast_heartbeat(std::int64_t now_us) {
 void RaftNode::record_ack(std::int64_t now_us, NodeId from, std::uint64_t read_ctx) {
   Progress& p = progress_.at(from);
   p.last_ack_us = now_us;
-  if (read_ctx > p.acked_round) {
-    SIMBUS_ASSERT(read_ctx <= round_);
-    p.acked_round = read_ctx;
-  }
+  // Two leaders of one term (only under seeded bugs) can see each other's rounds.
+  SIMBUS_ASSERT(bugs_.any() || read_ctx <= round_);
+  if (read_ctx > p.acked_round && read_ctx <= round_) p.acked_round = read_ctx;
   check_reads();
 }
 

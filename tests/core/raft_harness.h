@@ -46,6 +46,7 @@ struct HarnessOptions {
   std::size_t in_flight_max = 400;
   bool pre_vote = true;
   bool check_quorum = true;
+  bool partitions = true;
 };
 
 class RaftHarness {
@@ -54,6 +55,7 @@ class RaftHarness {
       : rng_(seed), options_(options), bugs_(bugs) {
     for (std::size_t i = 1; i <= options_.nodes; ++i) members_.push_back(static_cast<NodeId>(i));
     nodes_.resize(options_.nodes + 1);
+    side_.assign(options_.nodes + 1, 0);
     for (NodeId id : members_) start(id);
   }
 
@@ -72,6 +74,8 @@ class RaftHarness {
       for (NodeId id : members_) {
         if (!nodes_[id].raft) start(id);
       }
+    } else if (faults && roll >= 990 && options_.partitions) {
+      partition();
     } else if (roll >= 40 && roll < 40 + options_.propose_percent * 10) {
       propose_anywhere();
     } else {
@@ -88,6 +92,7 @@ class RaftHarness {
   // Heals: restarts every node, then runs without faults until a new proposal commits.
   bool commits_after_heal(std::size_t steps_max) {
     faults_ = false;
+    side_.assign(side_.size(), 0);
     for (NodeId id : members_) {
       if (!nodes_[id].raft) start(id);
     }
@@ -112,6 +117,13 @@ class RaftHarness {
       check();
     }
     return false;
+  }
+
+  // Half the time heals; otherwise puts each node on side 0 or 1 at random.
+  void partition() {
+    side_.assign(options_.nodes + 1, 0);
+    if (rng_.percent(50)) return;
+    for (NodeId id : members_) side_[id] = static_cast<std::uint8_t>(rng_.below(2));
   }
 
   void crash(NodeId id) {
@@ -213,6 +225,7 @@ class RaftHarness {
     }
     RaftNode* raft = nodes_[m.to].raft.get();
     if (!raft) return;
+    if (side_[m.from] != side_[m.to]) return;  // partitioned: lost
     raft->step(now_us_, m.from, m.message);
     pump(m.to);
   }
@@ -333,6 +346,7 @@ class RaftHarness {
   std::vector<NodeId> members_;
   std::vector<Node> nodes_;
   std::vector<InFlight> in_flight_;
+  std::vector<std::uint8_t> side_;  // partition side per node
   std::int64_t now_us_ = 0;
   bool faults_ = true;
   std::uint64_t next_command_ = 1;

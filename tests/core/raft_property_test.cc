@@ -4,10 +4,18 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <cstdlib>
+
 #include "tests/core/raft_harness.h"
 
 namespace simbus::core {
 namespace {
+
+// Tests are deterministic: rapidcheck's seed is fixed unless RC_PARAMS says otherwise.
+const bool rapidcheck_seeded = [] {
+  setenv("RC_PARAMS", "seed=20261125", 0);
+  return true;
+}();
 
 using testing::HarnessOptions;
 using testing::RaftHarness;
