@@ -36,10 +36,28 @@ void Reader::skip_blank() {
 }
 
 bool Reader::next(Node& out) {
-  skip_blank();
-  if (pos_ >= text_.size()) return false;
-  out = value(0);
-  return true;
+  while (true) {
+    skip_blank();
+    if (top_close_ != 0) {
+      if (pos_ >= text_.size()) fail(fmt::format("missing '{}' for the collection opened on line {}", top_close_, top_line_));
+      if (text_[pos_] == top_close_) {
+        pos_ += 1;
+        top_close_ = 0;
+        continue;
+      }
+      out = value(1);
+      return true;
+    }
+    if (pos_ >= text_.size()) return false;
+    if (text_[pos_] == '[' || text_[pos_] == '(') {
+      top_close_ = text_[pos_] == '[' ? ']' : ')';
+      top_line_ = line_;
+      pos_ += 1;
+      continue;
+    }
+    out = value(0);
+    return true;
+  }
 }
 
 void Reader::sequence(Node& out, char close, int depth) {

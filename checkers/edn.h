@@ -31,7 +31,8 @@ struct Node {
 class Reader {
  public:
   Reader(std::string_view text, const std::string& file) : text_(text), file_(file) {}
-  // False at the end of the text.
+  // The next value; the elements of a top-level vector or list come one by one, so a
+  // history of thousands of operations is never held as one tree. False at the end.
   bool next(Node& out);
 
  private:
@@ -45,6 +46,8 @@ class Reader {
   const std::string& file_;
   std::size_t pos_ = 0;
   std::int64_t line_ = 1;
+  char top_close_ = 0;  // set while inside a top-level vector or list
+  std::int64_t top_line_ = 0;
 };
 
 }  // namespace simbus::checkers::edn

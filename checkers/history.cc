@@ -18,6 +18,13 @@ std::string value_to_string(const Value& v) {
   return out;
 }
 
+std::string operation_origin(const History& history, std::size_t index) {
+  const Operation& op = history.operations[index];
+  if (op.line > 0 && !history.source.empty()) return fmt::format("{}:{}", history.source, op.line);
+  if (op.line > 0) return fmt::format("line {}", op.line);
+  return fmt::format("operation {}", index);
+}
+
 const char* status_name(Status status) {
   switch (status) {
     case Status::ok: return "ok";
@@ -36,9 +43,9 @@ bool precedes(const Operation& a, const Operation& b) {
 std::string validate_history(const History& history) {
   for (std::size_t i = 0; i < history.operations.size(); ++i) {
     const Operation& op = history.operations[i];
-    if (op.function.empty()) return fmt::format("operation {} ({}) has no function", i, op.origin);
+    if (op.function.empty()) return fmt::format("{}: operation has no function", operation_origin(history, i));
     if (op.status != Status::info && op.complete_time < op.invoke_time) {
-      return fmt::format("operation {} ({}) completes at {} before its invoke at {}", i, op.origin,
+      return fmt::format("{}: operation completes at {} before its invoke at {}", operation_origin(history, i),
                          op.complete_time, op.invoke_time);
     }
   }
@@ -70,7 +77,7 @@ std::string format_operation(const Operation& op) {
     }
   }
   out += fmt::format(" {}", status_name(op.status));
-  if (!op.origin.empty()) out += fmt::format("  ({})", op.origin);
+  if (op.line > 0) out += fmt::format("  (line {})", op.line);
   return out;
 }
 

@@ -39,13 +39,17 @@ struct Operation {
   std::vector<Value> results;    // return values when ok (empty = unknown)
   std::int64_t invoke_time = 0;  // any monotonic clock; only the order matters
   std::int64_t complete_time = kTimeNever;  // ignored for info: unknown ops never return
-  // Where the operation came from, for messages ("etcd_002.log:17"); may be empty.
-  std::string origin;
+  // The line of `History::source` it was read from, for messages; 0 = none.
+  std::int64_t line = 0;
 };
 
 struct History {
   std::vector<Operation> operations;
+  std::string source;  // the file it was read from, for messages; may be empty
 };
+
+// "etcd_002.log:17", "line 17" or "operation 3": where an operation came from.
+std::string operation_origin(const History& history, std::size_t index);
 
 // A: B must follow A in every linearization (A returned before B was invoked).
 bool precedes(const Operation& a, const Operation& b);

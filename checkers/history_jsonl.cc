@@ -37,6 +37,7 @@ json from_value(const Value& v) {
 
 History read_jsonl(std::string_view text, const std::string& file, std::string* model) {
   History history;
+  history.source = file;
   std::int64_t number = 0;
   while (!text.empty()) {
     std::size_t eol = text.find('\n');
@@ -89,8 +90,7 @@ History read_jsonl(std::string_view text, const std::string& file, std::string* 
     op.complete_time = integer("complete_time", op.status != Status::info, kTimeNever);
     if (op.status == Status::info) op.complete_time = kTimeNever;
     if (op.complete_time < op.invoke_time) throw ParseError(file, number, "complete_time before invoke_time");
-    op.origin = j.contains("origin") && j["origin"].is_string() ? j["origin"].get<std::string>()
-                                                                : fmt::format("{}:{}", file, number);
+    op.line = number;
     history.operations.push_back(std::move(op));
   }
   return history;

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -32,6 +33,9 @@ namespace {
 constexpr std::size_t kExplanationOpsMax = 40;
 // How often (in steps) the search looks at the clock and at cancellation.
 constexpr std::int64_t kPollStepsInterval = 4096;
+// Step budget of the first round over the partitions, and its growth per round.
+constexpr std::int64_t kRoundStepsInitial = std::int64_t{1} << 14;
+constexpr std::int64_t kRoundGrowth = 4;
 
 struct Partition {
   std::string key;
@@ -47,21 +51,14 @@ struct PartitionOutcome {
   std::int64_t steps = 0;
 };
 
-// Tells the search to give up: the wall clock ran out, or a partition earlier in key
-// order already failed (its verdict wins, so later ones need not finish).
+// Tells the search to give up: the wall clock ran out or the caller cancelled.
 struct StopSignal {
   const std::atomic<bool>* cancel = nullptr;
   std::chrono::steady_clock::time_point deadline{};
   bool has_deadline = false;
-  const std::atomic<std::int64_t>* first_violation = nullptr;
-  std::int64_t partition_index = 0;
 
   const char* poll() const {
     if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) return "cancelled";
-    if (first_violation != nullptr &&
-        first_violation->load(std::memory_order_relaxed) < partition_index) {
-      return "an earlier partition failed";
-    }
     if (has_deadline && std::chrono::steady_clock::now() >= deadline) return "time limit";
     return nullptr;
   }
@@ -79,17 +76,18 @@ class Search {
          const LinearizabilityLimits& limits, const StopSignal& stop)
       : history_(history), partition_(partition), model_(model), limits_(limits), stop_(stop) {}
 
-  PartitionOutcome run() {
-    build();
-    PartitionOutcome out;
-    out.verdict = search(out);
-    out.steps = steps_;
-    if (std::getenv("SIMBUS_CHECK_DEBUG")) {
-      std::fprintf(stderr, "partition %s: ops %zu required %d optional %zu steps %lld memo %zu best %zu verdict %s\n",
-                   partition_.key.c_str(), ops_.size(), required_count_, optional_ops_.size(),
-                   static_cast<long long>(steps_), memo_.size(), best_depth_, verdict_name(out.verdict));
+  // Searches until done or until `steps_pause` steps in all; false if paused. The pause
+  // points depend on step counts only, so a paused search resumes deterministically.
+  bool advance(std::int64_t steps_pause, PartitionOutcome& out) {
+    if (!started_) {
+      started_ = true;
+      build();
+      if (required_count_ == 0) return finish(out, Verdict::linearizable);
+      push_frame(model_.initial_state());
     }
-    return out;
+    std::optional<Verdict> verdict = search(out, steps_pause);
+    if (!verdict) return false;
+    return finish(out, *verdict);
   }
 
  private:
@@ -171,6 +169,7 @@ class Search {
     }
     words_ = std::max<std::size_t>(1, (n + 63) / 64);
     bits_.assign(words_, 0);
+    memo_ = MemoTable(words_);
   }
 
   bool used(std::int32_t op) const { return (bits_[op >> 6] >> (op & 63)) & 1; }
@@ -266,13 +265,25 @@ class Search {
                                      frames_.capacity() * sizeof(Frame));
   }
 
-  Verdict search(PartitionOutcome& out) {
-    memo_ = MemoTable(words_);
-    std::int32_t linearized = 0;
-    if (required_count_ == 0) return Verdict::linearizable;
-    push_frame(model_.initial_state());
-    std::int64_t next_poll = kPollStepsInterval;
+  bool finish(PartitionOutcome& out, Verdict verdict) {
+    out.verdict = verdict;
+    out.steps = steps_;
+    if (std::getenv("SIMBUS_CHECK_DEBUG")) {
+      std::fprintf(stderr, "partition %s: ops %zu required %d optional %zu steps %lld memo %zu best %zu verdict %s\n",
+                   partition_.key.c_str(), ops_.size(), required_count_, optional_ops_.size(),
+                   static_cast<long long>(steps_), memo_.size(), best_depth_, verdict_name(verdict));
+    }
+    return true;
+  }
+
+  std::optional<Verdict> search(PartitionOutcome& out, std::int64_t steps_pause) {
+    std::int32_t& linearized = linearized_;
+    std::int64_t& next_poll = next_poll_;
     while (true) {
+      if (steps_ >= steps_pause) {
+        if (steps_ > limits_.steps_max) return give_up(out, "search steps limit");
+        return std::nullopt;
+      }
       if (steps_ >= next_poll) {
         next_poll = steps_ + kPollStepsInterval;
         if (steps_ > limits_.steps_max) return give_up(out, "search steps limit");
@@ -363,6 +374,9 @@ class Search {
   std::int32_t required_count_ = 0;
   bool prune_dead_ = true;
 
+  bool started_ = false;
+  std::int32_t linearized_ = 0;
+  std::int64_t next_poll_ = kPollStepsInterval;
   std::size_t words_ = 1;
   std::vector<std::uint64_t> bits_;
   std::uint64_t hash_ = 0;
@@ -383,7 +397,7 @@ std::vector<Partition> split(const History& history, const Model& model) {
     const Operation& op = history.operations[i];
     std::string error = model.validate(op);
     if (!error.empty()) {
-      throw std::invalid_argument(fmt::format("{}: {} ({})", op.origin.empty() ? fmt::format("operation {}", i) : op.origin,
+      throw std::invalid_argument(fmt::format("{}: {} ({})", operation_origin(history, i),
                                               error, format_operation(op)));
     }
     if (op.status == Status::fail) continue;
@@ -395,17 +409,13 @@ std::vector<Partition> split(const History& history, const Model& model) {
   return parts;
 }
 
-PartitionOutcome check_partition(const History& history, const Model& model,
-                                 const Partition& partition, const LinearizabilityLimits& limits,
-                                 const StopSignal& stop) {
-  std::vector<const Operation*> ops;
-  ops.reserve(partition.history_indices.size());
-  for (std::size_t i : partition.history_indices) ops.push_back(&history.operations[i]);
-  std::unique_ptr<PartitionModel> compiled = model.compile(ops);
-  SIMBUS_ASSERT(compiled != nullptr);
-  Search search(history, partition, *compiled, limits, stop);
-  return search.run();
-}
+// A partition's search with the model it owns, kept between rounds.
+struct PartitionTask {
+  std::unique_ptr<PartitionModel> model;
+  std::unique_ptr<Search> search;
+  StopSignal stop;
+  bool done = false;
+};
 
 void explain_result(const History& history, const Partition& partition,
                     const PartitionOutcome& outcome, LinearizabilityResult& result) {
@@ -437,46 +447,66 @@ LinearizabilityResult check_linearizable(const History& history, const Model& mo
                                          const std::atomic<bool>* cancel) {
   std::vector<Partition> parts = split(history, model);
   std::vector<PartitionOutcome> outcomes(parts.size());
-  std::atomic<std::int64_t> first_violation{static_cast<std::int64_t>(parts.size())};
-  std::atomic<std::size_t> next_part{0};
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(limits.time_limit_ms);
+  std::vector<PartitionTask> tasks(parts.size());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(limits.time_limit_ms);
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    tasks[i].stop.cancel = cancel;
+    tasks[i].stop.deadline = deadline;
+    tasks[i].stop.has_deadline = limits.time_limit_ms > 0;
+  }
 
-  auto worker = [&] {
-    while (true) {
-      std::size_t i = next_part.fetch_add(1);
-      if (i >= parts.size()) return;
-      StopSignal stop;
-      stop.cancel = cancel;
-      stop.deadline = deadline;
-      stop.has_deadline = limits.time_limit_ms > 0;
-      stop.first_violation = &first_violation;
-      stop.partition_index = static_cast<std::int64_t>(i);
-      if (static_cast<std::int64_t>(i) > first_violation.load()) continue;
-      outcomes[i] = check_partition(history, model, parts[i], limits, stop);
-      if (outcomes[i].verdict == Verdict::not_linearizable) {
-        std::int64_t seen = first_violation.load();
-        while (static_cast<std::int64_t>(i) < seen &&
-               !first_violation.compare_exchange_weak(seen, static_cast<std::int64_t>(i))) {
+  // Rounds of growing step budgets: every unfinished partition searches up to the round's
+  // budget, and a round in which some partition fails ends the check with the first such
+  // partition in key order. A hard partition thus cannot delay a violation found quickly
+  // elsewhere, and which violation is reported depends on step counts, not on threads.
+  std::int64_t budget = kRoundStepsInitial;
+  std::optional<std::size_t> failed;
+  while (!failed) {
+    std::vector<std::size_t> pending;
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+      if (!tasks[i].done) pending.push_back(i);
+    }
+    if (pending.empty()) break;
+    std::atomic<std::size_t> next{0};
+    auto worker = [&] {
+      for (std::size_t k = next.fetch_add(1); k < pending.size(); k = next.fetch_add(1)) {
+        const std::size_t i = pending[k];
+        PartitionTask& task = tasks[i];
+        if (!task.search) {
+          std::vector<const Operation*> ops;
+          ops.reserve(parts[i].history_indices.size());
+          for (std::size_t h : parts[i].history_indices) ops.push_back(&history.operations[h]);
+          task.model = model.compile(ops);
+          SIMBUS_ASSERT(task.model != nullptr);
+          task.search = std::make_unique<Search>(history, parts[i], *task.model, limits, task.stop);
+        }
+        if (task.search->advance(budget, outcomes[i])) {
+          task.done = true;
+          task.search.reset();  // frees the memo before the next round
+          task.model.reset();
         }
       }
+    };
+    const std::size_t threads = std::min<std::size_t>(std::max(1, limits.threads), pending.size());
+    if (threads <= 1) {
+      worker();
+    } else {
+      std::vector<std::thread> pool;
+      for (std::size_t t = 0; t < threads; ++t) pool.emplace_back(worker);
+      for (std::thread& t : pool) t.join();
     }
-  };
-  std::size_t threads = std::min<std::size_t>(std::max(1, limits.threads), parts.size());
-  if (threads <= 1) {
-    worker();
-  } else {
-    std::vector<std::thread> pool;
-    for (std::size_t t = 0; t < threads; ++t) pool.emplace_back(worker);
-    for (std::thread& t : pool) t.join();
+    for (std::size_t i = 0; i < tasks.size() && !failed; ++i) {
+      if (tasks[i].done && outcomes[i].verdict == Verdict::not_linearizable) failed = i;
+    }
+    budget = budget > limits.steps_max / kRoundGrowth ? limits.steps_max + 1 : budget * kRoundGrowth;
   }
 
   LinearizabilityResult result;
   result.partitions = static_cast<std::int64_t>(parts.size());
   for (const PartitionOutcome& o : outcomes) result.steps += o.steps;
-  std::int64_t failed = first_violation.load();
-  if (failed < static_cast<std::int64_t>(parts.size())) {
+  if (failed) {
     result.verdict = Verdict::not_linearizable;
-    explain_result(history, parts[failed], outcomes[failed], result);
+    explain_result(history, parts[*failed], outcomes[*failed], result);
     return result;
   }
   for (std::size_t i = 0; i < parts.size(); ++i) {

@@ -3,6 +3,8 @@
 // hash before it compares text.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "base/assert.h"
 #include "base/hash.h"
 #include "checkers/interner.h"
@@ -39,7 +41,17 @@ class KvPartition final : public PartitionModel {
       o.text_hash = hash_string(o.text);
       ops_.push_back(std::move(o));
     }
-    intern(std::string());
+    for (const KvOp& o : ops_) {
+      if (o.kind == Kind::get) results_.push_back(o.text);
+    }
+    std::sort(results_.begin(), results_.end());
+    results_.erase(std::unique(results_.begin(), results_.end()), results_.end());
+    ids_.emplace(std::string(), 0);
+    texts_.push_back(std::string());
+    hashes_.push_back(hash_string(""));
+    texts_.push_back("(a value no get reads)");
+    hashes_.push_back(0);
+    SIMBUS_ASSERT(static_cast<std::int32_t>(texts_.size()) == kUnobservable + 1);
     for (KvOp& get : ops_) {
       if (get.kind != Kind::get) continue;
       for (const KvOp& put : ops_) {
@@ -53,7 +65,7 @@ class KvPartition final : public PartitionModel {
   bool may_become_valid(std::int32_t state, std::int32_t op) override {
     const KvOp& o = ops_[op];
     if (o.kind != Kind::get || o.put_can_lead_here) return true;
-    return o.text.starts_with(texts_[state]);
+    return state != kUnobservable && o.text.starts_with(texts_[state]);
   }
 
   std::int32_t initial_state() override { return 0; }
@@ -72,7 +84,7 @@ class KvPartition final : public PartitionModel {
       }
       case Kind::append: {
         if (const std::int32_t* next = cache_.find(state, op)) return *next;
-        std::int32_t next = intern(texts_[state] + o.text);
+        std::int32_t next = state == kUnobservable ? kUnobservable : intern(texts_[state] + o.text);
         cache_.put(state, op, next);
         return next;
       }
@@ -90,7 +102,16 @@ class KvPartition final : public PartitionModel {
   std::int64_t memory_bytes() const override { return bytes_ + cache_.approx_bytes(); }
 
  private:
+  // Values that begin no get's result can never be read: appends keep them so until a put
+  // replaces them. They are one state, so the search does not tell apart the many orders
+  // in which a put's overwritten appends may have run.
+  bool observable(const std::string& text) const {
+    auto it = std::lower_bound(results_.begin(), results_.end(), text);
+    return it != results_.end() && it->starts_with(text);
+  }
+
   std::int32_t intern(std::string text) {
+    if (!observable(text)) return kUnobservable;
     std::uint64_t h = hash_string(text);
     auto [it, inserted] = ids_.try_emplace(text, static_cast<std::int32_t>(texts_.size()));
     if (inserted) {
@@ -101,7 +122,10 @@ class KvPartition final : public PartitionModel {
     return it->second;
   }
 
+  static constexpr std::int32_t kUnobservable = 1;
+
   std::vector<KvOp> ops_;
+  std::vector<std::string> results_;  // every get result, sorted
   std::unordered_map<std::string, std::int32_t> ids_;
   std::vector<std::string> texts_;
   std::vector<std::uint64_t> hashes_;

@@ -55,20 +55,12 @@ std::string text_of(const edn::Node& n, const std::string& file) {
 
 History read_edn(std::string_view text, const std::string& file) {
   edn::Reader reader(text, file);
-  std::vector<edn::Node> events;
-  edn::Node top;
-  while (reader.next(top)) {
-    if (top.kind == edn::Kind::vector || top.kind == edn::Kind::list) {
-      for (edn::Node& item : top.items) events.push_back(std::move(item));
-    } else {
-      events.push_back(std::move(top));
-    }
-  }
-
   History history;
+  history.source = file;
   std::unordered_map<std::int64_t, std::size_t> open;  // process -> operation
   std::int64_t time = 0;
-  for (const edn::Node& e : events) {
+  edn::Node e;
+  while (reader.next(e)) {
     time += 1;
     auto fail = [&](const std::string& message) { throw ParseError(file, e.line, message); };
     if (e.kind != edn::Kind::map) fail("expected an operation map {:process .. :type .. :f ..}");
@@ -94,7 +86,7 @@ History read_edn(std::string_view text, const std::string& file) {
       if (const edn::Node* key = e.get("key")) op.key = text_of(*key, file);
       if (function != "read" && function != "get") op.args = flatten(value, file);
       op.invoke_time = time;
-      op.origin = fmt::format("{}:{}", file, e.line);
+      op.line = e.line;
       open[op.process] = history.operations.size();
       history.operations.push_back(std::move(op));
       continue;

@@ -59,6 +59,7 @@ class LineCursor {
 
 History read_jepsen_etcd(std::string_view text, const std::string& file) {
   History history;
+  history.source = file;
   std::unordered_map<std::int64_t, std::size_t> open;  // process -> operation
   std::int64_t number = 0;
   while (!text.empty()) {
@@ -89,7 +90,7 @@ History read_jepsen_etcd(std::string_view text, const std::string& file) {
       op.process = process;
       op.function = function;
       op.invoke_time = number;
-      op.origin = fmt::format("{}:{}", file, number);
+      op.line = number;
       if (function == "write") {
         op.args.push_back(parse_value(value));
       } else if (function == "cas") {
