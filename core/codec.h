@@ -14,13 +14,15 @@
 
 namespace simbus::core {
 
-inline constexpr std::size_t string_bytes_max = 1 << 20;
 inline constexpr std::size_t frame_bytes_max = 16 << 20;
+// A string or byte field (snapshots travel as one field of an InstallSnapshot message).
+inline constexpr std::size_t string_bytes_max = frame_bytes_max - 4096;
 inline constexpr std::size_t frame_header_bytes = 2 + 1 + 1 + 4;  // magic, version, kind, len
 inline constexpr std::size_t frame_checksum_bytes = 8;
 inline constexpr std::uint16_t frame_magic = 0x5342;  // "SB"
 inline constexpr std::uint8_t wire_version = 1;
 static_assert(string_bytes_max < frame_bytes_max);
+static_assert(string_bytes_max >= (1 << 20));
 
 std::uint64_t checksum64(std::span<const std::uint8_t> data);
 
