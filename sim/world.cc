@@ -68,6 +68,7 @@ struct World::Fiber {
   std::string name;
   std::unique_ptr<FiberContext> context;
   Action pending{ActionKind::kStart, kNoObject, Access::kNone};
+  EnabledAction next;  // what the strategy sees of `pending`, kept ready between steps
   Waiter waiter;
   std::int64_t deadline_us = kNever;
   bool timed_out = false;
@@ -238,6 +239,10 @@ FiberId World::spawn(NodeIndex node, std::string name, std::function<void()> bod
   fiber->node = node;
   fiber->name = std::move(name);
   fiber->spawn_index = spawns_total_++;
+  fiber->next.id = id;
+  fiber->next.actor = id;
+  fiber->next.node = node;
+  fiber->next.kind = ActionKind::kStart;
   fiber->data.reseed(hash_combine(options_.seed, id));
   Fiber* raw = fiber.get();
   fiber->context = std::make_unique<FiberContext>(stacks_, [this, raw, body = std::move(body)] {
@@ -282,6 +287,9 @@ bool World::wait(Action action, Waiter waiter, std::int64_t deadline_us) {
   SIMBUS_ASSERT(self != nullptr);
   if (self->killing) return false;  // no scheduling point during a forced unwind
   self->pending = action;
+  self->next.kind = action.kind;
+  self->next.object = action.object;
+  self->next.access = action.access;
   self->waiter = waiter;
   self->deadline_us = deadline_us;
   self->timed_out = false;
@@ -409,36 +417,26 @@ void World::collect_enabled() {
   enabled_events_.clear();
   for (const auto& owned : fibers_) {
     Fiber& f = *owned;
-    const Node& node = *nodes_[f.node];
-    if (node.paused) continue;
     bool timeout = false;
-    if (f.waiter.ready != nullptr && !f.waiter.ready(f.waiter.object)) {
+    if (f.waiter.ready != nullptr && !f.waiter.ready(f.waiter.object)) [[unlikely]] {
       if (f.deadline_us == kNever) continue;
       if (!options_.systematic && f.deadline_us > now_us_) continue;
       timeout = true;
     }
-    EnabledAction a;
-    a.id = hash_combine(f.id, f.seq);
-    a.actor = f.id;
-    a.seq = f.seq;
-    a.node = f.node;
-    a.kind = f.pending.kind;
-    a.object = f.pending.object;
-    a.access = f.pending.access;
-    a.timeout = timeout;
-    enabled_.push_back(a);
+    if (f.node != kControlNode && nodes_[f.node]->paused) [[unlikely]] continue;
+    enabled_.push_back(f.next);
+    enabled_.back().timeout = timeout;
     enabled_fibers_.push_back(&f);
   }
   if (options_.systematic) {
     for (Event* e : systematic_events_) {
-      EnabledAction a;
+      EnabledAction& a = enabled_.emplace_back();
       a.id = e->id;
       a.actor = e->id;
       a.node = e->node;
       a.kind = e->kind;
       a.object = e->object;
       a.access = Access::kWrite;
-      enabled_.push_back(a);
       enabled_events_.push_back(e);
     }
   }
@@ -473,6 +471,9 @@ void World::run_fiber(Fiber& fiber) {
     now_us_ = fiber.deadline_us;  // systematic mode: time jumps to the chosen timeout
   }
   fiber.seq += 1;
+  fiber.next.seq = fiber.seq;
+  // (actor, seq) is the identity; the id is a cheap, stable digest of it.
+  fiber.next.id = fiber.id ^ (static_cast<std::uint64_t>(fiber.seq) * 0x9e3779b97f4a7c15ULL);
   current_ = &fiber;
   fiber.context->resume();
   current_ = nullptr;
@@ -606,12 +607,14 @@ RunOutcome World::run() {
       log_.push_back(choice);
     }
     step_ += 1;
-    hash_ = hash_combine(hash_, step_);
-    hash_ = hash_combine(hash_, static_cast<std::uint64_t>(now_us_));
-    hash_ = hash_combine(hash_, chosen.actor);
-    hash_ = hash_combine(hash_, (static_cast<std::uint64_t>(chosen.kind) << 32) | chosen.node |
-                                    (chosen.timeout ? 1ULL << 40 : 0));
-    hash_ = hash_combine(hash_, chosen.object);
+    // One mix per step over everything that identifies it (mix64 is a bijection, so the
+    // running hash still depends on every step's digest).
+    const std::uint64_t digest = mix64(chosen.actor + step_ * 0xd6e8feb86659fd93ULL) ^
+                                 (chosen.object * 0x9e3779b97f4a7c15ULL) ^
+                                 (static_cast<std::uint64_t>(now_us_) * 0xc2b2ae3d27d4eb4fULL) ^
+                                 ((static_cast<std::uint64_t>(chosen.kind) << 48) |
+                                  (static_cast<std::uint64_t>(chosen.node) << 8) | (chosen.timeout ? 1u : 0u));
+    hash_ = mix64(hash_ ^ digest);
     if (index < enabled_fibers_.size()) {
       run_fiber(*enabled_fibers_[index]);
     } else {
