@@ -22,6 +22,8 @@ namespace simbus::core {
 
 using NodeId = std::uint32_t;
 using Bytes = std::vector<std::uint8_t>;
+// "No node" (e.g. no vote, no known leader). Node ids may start at 0.
+inline constexpr NodeId no_node = 0xffffffffu;
 
 // A datagram as delivered. The transport may drop, duplicate, delay and reorder them.
 struct Envelope {

@@ -143,7 +143,7 @@ struct Command {
 // ---------------------------------------------------------------- client protocol
 enum class Status : std::uint8_t {
   ok,
-  not_leader,        // retry at leader_hint (0: unknown)
+  not_leader,        // retry at leader_hint (no_node: unknown)
   invalid_channel,   // name rules
   auth_failed,
   forbidden,         // e.g. client event on a public channel, or without "client-" prefix
@@ -249,7 +249,7 @@ struct PublishReply {
   std::uint64_t client_id = 0;
   std::uint64_t request_no = 0;
   Status status = Status::ok;
-  NodeId leader_hint = 0;
+  NodeId leader_hint = no_node;
   std::vector<ChannelSeq> seqs;
   SIMBUS_FIELDS(client_id, request_no, status, leader_hint, seqs)
 };
@@ -262,7 +262,7 @@ struct InfoRequest {  // linearizable channel info (ReadIndex or lease at the le
 struct InfoReply {
   std::uint64_t request_no = 0;
   Status status = Status::ok;
-  NodeId leader_hint = 0;
+  NodeId leader_hint = no_node;
   bool occupied = false;
   std::uint64_t subscription_count = 0;
   std::uint64_t user_count = 0;

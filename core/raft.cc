@@ -25,7 +25,7 @@ bool Ready::empty() const {
 RaftNode::RaftNode(RaftConfig config, Bugs bugs, RecoveredState recovered,
                    RandomBelow random_below, std::int64_t now_us)
     : config_(std::move(config)), bugs_(bugs), random_below_(std::move(random_below)) {
-  SIMBUS_ASSERT(config_.id != 0);
+  SIMBUS_ASSERT(config_.id != no_node);
   SIMBUS_ASSERT(!config_.members.empty());
   SIMBUS_ASSERT(config_.members.size() <= members_max);
   SIMBUS_ASSERT(std::is_sorted(config_.members.begin(), config_.members.end()));
@@ -71,12 +71,12 @@ void RaftNode::reset_election_deadline(std::int64_t now_us) {
 void RaftNode::set_term(std::uint64_t term) {
   SIMBUS_ASSERT(term > term_);
   term_ = term;
-  voted_for_ = 0;
+  voted_for_ = no_node;
   hard_state_dirty_ = true;
 }
 
 void RaftNode::set_vote(NodeId vote) {
-  SIMBUS_ASSERT(vote != 0);
+  SIMBUS_ASSERT(vote != no_node);
   voted_for_ = vote;
   hard_state_dirty_ = true;
 }
@@ -94,7 +94,7 @@ bool RaftNode::log_up_to_date(std::uint64_t last_index, std::uint64_t last_term)
 bool RaftNode::in_lease(std::int64_t now_us) const {
   if (!config_.check_quorum) return false;
   if (role_ == Role::leader) return true;
-  if (leader_id_ != 0 && now_us - last_leader_contact_us_ < config_.election_timeout_us_min) {
+  if (leader_id_ != no_node && now_us - last_leader_contact_us_ < config_.election_timeout_us_min) {
     return true;
   }
   // After a restart this node may have acknowledged a lease it no longer remembers.
@@ -106,7 +106,7 @@ void RaftNode::become_follower(std::int64_t now_us, std::uint64_t term, NodeId l
   SIMBUS_ASSERT(term == term_);
   role_ = Role::follower;
   leader_id_ = leader;
-  if (leader != 0) last_leader_contact_us_ = now_us;
+  if (leader != no_node) last_leader_contact_us_ = now_us;
   votes_.clear();
   progress_.clear();
   pending_reads_.clear();
@@ -116,7 +116,7 @@ void RaftNode::become_follower(std::int64_t now_us, std::uint64_t term, NodeId l
 
 void RaftNode::become_pre_candidate(std::int64_t now_us) {
   role_ = Role::pre_candidate;
-  leader_id_ = 0;
+  leader_id_ = no_node;
   votes_ = {config_.id};
   reset_election_deadline(now_us);
   if (votes_.size() >= majority()) {
@@ -133,7 +133,7 @@ void RaftNode::become_candidate(std::int64_t now_us) {
   set_term(term_ + 1);
   set_vote(config_.id);
   role_ = Role::candidate;
-  leader_id_ = 0;
+  leader_id_ = no_node;
   votes_ = {config_.id};
   reset_election_deadline(now_us);
   if (votes_.size() >= majority()) {
@@ -173,7 +173,7 @@ void RaftNode::tick(std::int64_t now_us) {
         if (now_us - p.last_ack_us < config_.election_timeout_us_max) ++active;
       }
       if (active < majority()) {
-        become_follower(now_us, term_, 0);  // CheckQuorum: lost touch with a majority
+        become_follower(now_us, term_, no_node);  // CheckQuorum: lost touch with a majority
         return;
       }
       quorum_check_deadline_us_ = now_us + config_.election_timeout_us_min;
@@ -224,8 +224,8 @@ void RaftNode::on_vote_request(std::int64_t now_us, NodeId from, const VoteReque
     send(from, VoteResponse{term_, false, false});  // leader stickiness: ignore disruption
     return;
   }
-  if (m.term > term_) become_follower(now_us, m.term, 0);
-  const bool grant = m.term == term_ && (voted_for_ == 0 || voted_for_ == from) &&
+  if (m.term > term_) become_follower(now_us, m.term, no_node);
+  const bool grant = m.term == term_ && (voted_for_ == no_node || voted_for_ == from) &&
                      log_up_to_date(m.last_log_index, m.last_log_term);
   if (grant) {
     set_vote(from);
@@ -238,7 +238,7 @@ void RaftNode::on_vote_response(std::int64_t now_us, NodeId from, const VoteResp
   if (m.pre_vote) {
     if (role_ != Role::pre_candidate) return;
     if (!m.granted && m.term > term_) {
-      become_follower(now_us, m.term, 0);
+      become_follower(now_us, m.term, no_node);
       return;
     }
     if (m.granted && m.term == term_ + 1) {
@@ -248,7 +248,7 @@ void RaftNode::on_vote_response(std::int64_t now_us, NodeId from, const VoteResp
     return;
   }
   if (m.term > term_) {
-    become_follower(now_us, m.term, 0);
+    become_follower(now_us, m.term, no_node);
     return;
   }
   if (role_ != Role::candidate || m.term != term_ || !m.granted) return;
@@ -331,7 +331,7 @@ void RaftNode::on_append_request(std::int64_t now_us, NodeId from, const AppendR
 
 void RaftNode::on_append_response(std::int64_t now_us, NodeId from, const AppendResponse& m) {
   if (m.term > term_) {
-    become_follower(now_us, m.term, 0);
+    become_follower(now_us, m.term, no_node);
     return;
   }
   if (role_ != Role::leader || m.term != term_) return;
@@ -388,7 +388,7 @@ void RaftNode::on_snapshot_request(std::int64_t now_us, NodeId from, const Snaps
 
 void RaftNode::on_snapshot_response(std::int64_t now_us, NodeId from, const SnapshotResponse& m) {
   if (m.term > term_) {
-    become_follower(now_us, m.term, 0);
+    become_follower(now_us, m.term, no_node);
     return;
   }
   if (role_ != Role::leader || m.term != term_) return;

@@ -82,8 +82,8 @@ struct RaftStatus {
   NodeId id = 0;
   Role role = Role::follower;
   std::uint64_t term = 0;
-  NodeId voted_for = 0;
-  NodeId leader_id = 0;
+  NodeId voted_for = no_node;
+  NodeId leader_id = no_node;
   std::uint64_t commit_index = 0;
   std::uint64_t applied_index = 0;  // handed out for applying
   std::uint64_t snapshot_index = 0;
@@ -169,13 +169,13 @@ class RaftNode {
 
   // persistent
   std::uint64_t term_ = 0;
-  NodeId voted_for_ = 0;
+  NodeId voted_for_ = no_node;
   RaftLog log_;
   std::optional<Snapshot> snapshot_;
 
   // volatile
   Role role_ = Role::follower;
-  NodeId leader_id_ = 0;
+  NodeId leader_id_ = no_node;
   std::uint64_t commit_index_ = 0;
   std::uint64_t applied_ = 0;
   std::int64_t boot_us_ = 0;

@@ -15,7 +15,7 @@ namespace simbus::core {
 
 struct HardState {
   std::uint64_t term = 0;
-  NodeId voted_for = 0;  // 0: none (node ids start at 1)
+  NodeId voted_for = no_node;
   bool operator==(const HardState&) const = default;
 };
 

@@ -53,9 +53,10 @@ class RaftHarness {
  public:
   RaftHarness(std::uint64_t seed, HarnessOptions options, Bugs bugs = {})
       : rng_(seed), options_(options), bugs_(bugs) {
-    for (std::size_t i = 1; i <= options_.nodes; ++i) members_.push_back(static_cast<NodeId>(i));
-    nodes_.resize(options_.nodes + 1);
-    side_.assign(options_.nodes + 1, 0);
+    // Node ids start at 0, as the simulator's do (no_node is the sentinel).
+    for (std::size_t i = 0; i < options_.nodes; ++i) members_.push_back(static_cast<NodeId>(i));
+    nodes_.resize(options_.nodes);
+    side_.assign(options_.nodes, 0);
     for (NodeId id : members_) start(id);
   }
 
@@ -69,7 +70,7 @@ class RaftHarness {
   void step(bool faults = true) {
     const std::uint64_t roll = rng_.below(1000);
     if (faults && roll < options_.crash_per_mille) {
-      crash(static_cast<NodeId>(1 + rng_.below(members_.size())));
+      crash(static_cast<NodeId>(rng_.below(members_.size())));
     } else if (faults && roll < 40) {
       for (NodeId id : members_) {
         if (!nodes_[id].raft) start(id);
@@ -121,7 +122,7 @@ class RaftHarness {
 
   // Half the time heals; otherwise puts each node on side 0 or 1 at random.
   void partition() {
-    side_.assign(options_.nodes + 1, 0);
+    side_.assign(options_.nodes, 0);
     if (rng_.percent(50)) return;
     for (NodeId id : members_) side_[id] = static_cast<std::uint8_t>(rng_.below(2));
   }
