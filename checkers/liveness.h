@@ -1,0 +1,24 @@
+// Liveness after faults heal: once the nemesis stops, every publish completes and reaches
+// every subscriber within a bound. Bounds are in the history's time unit.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "checkers/delivery.h"
+#include "checkers/history.h"
+#include "checkers/report.h"
+
+namespace simbus::checkers {
+
+struct LivenessOptions {
+  std::int64_t heal_time = 0;          // when the last fault healed
+  std::int64_t completion_bound = 0;   // invoke to ok, for operations invoked after heal
+  std::int64_t delivery_bound = 0;     // invoke to delivery; 0 = do not check deliveries
+  std::string function = "publish";    // the operations held to the bound
+};
+
+// `log` may be nullptr: then only completions are checked.
+CheckReport check_liveness(const History& history, const DeliveryLog* log, const LivenessOptions& options);
+
+}  // namespace simbus::checkers

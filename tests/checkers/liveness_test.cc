@@ -1,0 +1,52 @@
+#include <gtest/gtest.h>
+
+#include "checkers/liveness.h"
+
+namespace simbus::checkers {
+namespace {
+
+Operation publish(const std::string& payload, std::int64_t invoke, std::int64_t complete, Status status = Status::ok) {
+  Operation op;
+  op.process = 1;
+  op.function = "publish";
+  op.key = "c";
+  op.args = {Value{payload}};
+  op.results = {Value{std::int64_t{1}}};
+  op.status = status;
+  op.invoke_time = invoke;
+  op.complete_time = status == Status::info ? kTimeNever : complete;
+  return op;
+}
+
+TEST(Liveness, HoldsWhenPublishesCompleteAndArriveInTime) {
+  History h;
+  h.operations = {publish("before", 5, 500, Status::info), publish("a", 100, 110)};
+  DeliveryLog log;
+  log.subscriptions = {{"s1", "c", "", 0, kTimeNever, true}};
+  log.deliveries = {{"s1", "c", DeliveryKind::event, 1, "a", 115}};
+  LivenessOptions options{.heal_time = 50, .completion_bound = 20, .delivery_bound = 30};
+  CheckReport r = check_liveness(h, &log, options);
+  EXPECT_TRUE(r.ok()) << r.to_string(&h);
+}
+
+TEST(Liveness, SlowOrUnfinishedPublishAfterHeal) {
+  History h;
+  h.operations = {publish("a", 100, 190), publish("b", 120, 0, Status::info)};
+  LivenessOptions options{.heal_time = 50, .completion_bound = 20};
+  CheckReport r = check_liveness(h, nullptr, options);
+  EXPECT_EQ(r.violations.size(), 2u) << r.to_string(&h);
+}
+
+TEST(Liveness, DeliveryOverTheBound) {
+  History h;
+  h.operations = {publish("a", 100, 110)};
+  DeliveryLog log;
+  log.subscriptions = {{"s1", "c", "", 0, kTimeNever, true}, {"s2", "c", "", 0, kTimeNever, true}};
+  log.deliveries = {{"s1", "c", DeliveryKind::event, 1, "a", 200}};
+  LivenessOptions options{.heal_time = 50, .completion_bound = 20, .delivery_bound = 30};
+  CheckReport r = check_liveness(h, &log, options);
+  EXPECT_EQ(r.violations.size(), 2u) << r.to_string(&h);  // late to s1, never to s2
+}
+
+}  // namespace
+}  // namespace simbus::checkers
