@@ -63,7 +63,9 @@ bool Reader::next(Node& out) {
 void Reader::sequence(Node& out, char close, int depth) {
   while (true) {
     skip_blank();
-    if (pos_ >= text_.size()) fail(fmt::format("missing '{}' for the collection opened on line {}", close, out.line));
+    if (pos_ >= text_.size()) {
+      throw ParseError(file_, out.line, fmt::format("missing '{}' for the collection opened here", close));
+    }
     if (text_[pos_] == close) {
       pos_ += 1;
       return;
@@ -112,7 +114,7 @@ Node Reader::value(int depth) {
     pos_ += 1;
     node.kind = Kind::string;
     while (true) {
-      if (pos_ >= text_.size()) fail(fmt::format("unterminated string opened on line {}", node.line));
+      if (pos_ >= text_.size()) throw ParseError(file_, node.line, "unterminated string");
       char s = text_[pos_++];
       if (s == '"') break;
       if (s == '\n') line_ += 1;
