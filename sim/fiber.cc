@@ -25,6 +25,9 @@ std::size_t page_bytes() {
 // The scheduler's own stack, learned on the first switch back to it (for ASan).
 thread_local const void* scheduler_stack_bottom = nullptr;
 thread_local std::size_t scheduler_stack_bytes = 0;
+// The fiber running now (nullptr: the scheduler). A fiber may destroy another (a crash
+// called from a nemesis fiber); the unwound fiber must then switch back to that stack.
+thread_local FiberContext* running_fiber = nullptr;
 
 inline void asan_start_switch(void** fake_stack, const void* bottom, std::size_t bytes) {
 #if defined(SIMBUS_ASAN)
@@ -102,8 +105,8 @@ FiberContext::FiberContext(StackPool& pool, std::function<void()> body) : body_(
     try {
       body_();
     } catch (const ctx::detail::forced_unwind&) {
-      // Leaving for the fiber that destroys us; ASan must know this stack is gone.
-      asan_start_switch(nullptr, scheduler_stack_bottom, scheduler_stack_bytes);
+      // Leaving for whoever destroys us; ASan must know this stack is gone.
+      asan_start_switch(nullptr, unwind_return_bottom_, unwind_return_bytes_);
       throw;
     }
     finished_ = true;
@@ -117,9 +120,14 @@ FiberContext::~FiberContext() {
     // Suspended mid-body: unwind its stack now (crash of its node, or end of the world).
     SIMBUS_ASSERT(!finished_);
     unwinding_ = true;
+    FiberContext* destroyer = running_fiber;
+    unwind_return_bottom_ = destroyer ? destroyer->stack_bottom_ : scheduler_stack_bottom;
+    unwind_return_bytes_ = destroyer ? destroyer->stack_bytes_ : scheduler_stack_bytes;
     void* fake_stack = nullptr;
     asan_start_switch(&fake_stack, stack_bottom_, stack_bytes_);
+    running_fiber = this;
     fiber_ = ctx::fiber();  // resumes the fiber with forced_unwind, returns when unwound
+    running_fiber = destroyer;
     asan_finish_switch(fake_stack, nullptr, nullptr);
   }
 }
@@ -127,9 +135,12 @@ FiberContext::~FiberContext() {
 void FiberContext::resume() {
   SIMBUS_ASSERT(!finished_);
   SIMBUS_ASSERT(static_cast<bool>(fiber_));
+  SIMBUS_ASSERT(running_fiber == nullptr);  // only the scheduler resumes fibers
   void* fake_stack = nullptr;
   asan_start_switch(&fake_stack, stack_bottom_, stack_bytes_);
+  running_fiber = this;
   fiber_ = std::move(fiber_).resume();
+  running_fiber = nullptr;
   asan_finish_switch(fake_stack, nullptr, nullptr);
   SIMBUS_ASSERT(finished_ == !static_cast<bool>(fiber_));
 }
@@ -141,8 +152,11 @@ void FiberContext::suspend() {
   try {
     scheduler_ = std::move(scheduler_).resume();
   } catch (const ctx::detail::forced_unwind&) {
-    // Resumed only to be unwound (see ~FiberContext).
-    asan_finish_switch(fake_stack, &scheduler_stack_bottom, &scheduler_stack_bytes);
+    // Resumed only to be unwound (see ~FiberContext), maybe from another fiber's stack:
+    // that stack is not the scheduler's, so it must not be remembered as such.
+    const void* destroyer_bottom = nullptr;
+    std::size_t destroyer_bytes = 0;
+    asan_finish_switch(fake_stack, &destroyer_bottom, &destroyer_bytes);
     throw;
   }
   asan_finish_switch(fake_stack, &scheduler_stack_bottom, &scheduler_stack_bytes);

@@ -55,6 +55,9 @@ class FiberContext {
   bool unwinding_ = false;
   void* stack_bottom_ = nullptr;
   std::size_t stack_bytes_ = 0;
+  // Where a forced unwind returns to: the stack of the fiber (or scheduler) destroying us.
+  const void* unwind_return_bottom_ = nullptr;
+  std::size_t unwind_return_bytes_ = 0;
 };
 
 }  // namespace simbus::sim

@@ -1,6 +1,7 @@
 #include "sim/network.h"
 
 #include <algorithm>
+#include <memory>
 #include <utility>
 
 #include "base/assert.h"
@@ -58,6 +59,7 @@ void Network::block_one_way(NodeIndex from, NodeIndex to) {
   SIMBUS_ASSERT(from < world_.node_count());
   SIMBUS_ASSERT(to < world_.node_count());
   blocked_[link(from, to)] = 1;
+  break_streams_where(from, to);
   world_.note(hash_combine(0xb10c, link(from, to)));
 }
 
@@ -171,6 +173,157 @@ void Network::on_crash(NodeIndex node) {
   Mailbox& box = mailbox(node);
   stats_.dropped += box.queue.size();
   box.queue.clear();
+  for (auto& [id, s] : streams_) {
+    if (s->end[0] == node || s->end[1] == node) s->broken = true;
+  }
+  if (auto it = accept_queues_.find(node); it != accept_queues_.end()) it->second->pending.clear();
+}
+
+Network::Stream* Network::find_stream(StreamId id) {
+  auto it = streams_.find(id);
+  return it == streams_.end() ? nullptr : it->second.get();
+}
+
+const Network::Stream* Network::find_stream(StreamId id) const {
+  auto it = streams_.find(id);
+  return it == streams_.end() ? nullptr : it->second.get();
+}
+
+int Network::side_of(const Stream& s, NodeIndex node) const {
+  SIMBUS_ASSERT(s.end[0] == node || s.end[1] == node);
+  return s.end[0] == node ? 0 : 1;
+}
+
+void Network::break_streams_where(NodeIndex a, NodeIndex b) {
+  for (auto& [id, s] : streams_) {
+    if ((s->end[0] == a && s->end[1] == b) || (s->end[0] == b && s->end[1] == a)) s->broken = true;
+  }
+}
+
+std::int64_t Network::draw_latency_us() {
+  const auto span = static_cast<std::uint64_t>(config_.latency_us_max - config_.latency_us_min + 1);
+  return config_.latency_us_min + static_cast<std::int64_t>(world_.draw_below(DataTag::kLatency, span));
+}
+
+Network::AcceptQueue& Network::accept_queue(NodeIndex node) {
+  auto& q = accept_queues_[node];
+  if (!q) q = std::make_unique<AcceptQueue>();
+  return *q;
+}
+
+StreamId Network::connect(NodeIndex to) {
+  const NodeIndex from = world_.current_node();
+  SIMBUS_ASSERT(to < world_.node_count());
+  SIMBUS_ASSERT(to != from);
+  grow(world_.node_count());
+  SIMBUS_ASSERT(streams_.size() < kStreamsMax);
+  world_.point({ActionKind::kNetSend, hash_combine(0xc0aa, link(from, to)), Access::kWrite});
+  auto s = std::make_unique<Stream>();
+  s->id = hash_combine(world_.new_object_id(), ++streams_opened_);
+  if (s->id == kNoStream) s->id = 1;
+  s->object = s->id;
+  s->end[0] = from;
+  s->end[1] = to;
+  s->incarnation[0] = world_.incarnation(from);
+  s->incarnation[1] = world_.incarnation(to);
+  s->broken = !link_up(from, to) || !link_up(to, from) || !world_.node_up(to);
+  const StreamId id = s->id;
+  streams_.emplace(id, std::move(s));
+  const std::int64_t at_us = world_.now_us() + draw_latency_us();
+  world_.schedule_event(at_us, to, ActionKind::kDeliver, hash_combine(0xacce, to),
+                        [this, id, to] {
+                          Stream* st = find_stream(id);
+                          if (st == nullptr || st->broken) return;
+                          accept_queue(to).pending.push_back(id);
+                        });
+  return id;
+}
+
+std::optional<StreamId> Network::accept(std::int64_t timeout_us) {
+  const NodeIndex self = world_.current_node();
+  AcceptQueue& q = accept_queue(self);
+  Waiter waiter;
+  waiter.ready = [](const void* o) { return !static_cast<const AcceptQueue*>(o)->pending.empty(); };
+  waiter.object = &q;
+  const std::int64_t deadline_us = timeout_us >= World::kNever - world_.now_us()
+                                       ? World::kNever
+                                       : world_.now_us() + std::max<std::int64_t>(timeout_us, 0);
+  if (!world_.wait({ActionKind::kNetRecv, hash_combine(0xacce, self), Access::kWrite}, waiter, deadline_us)) {
+    return std::nullopt;
+  }
+  if (q.pending.empty()) return std::nullopt;
+  const StreamId id = q.pending.front();
+  q.pending.pop_front();
+  return id;
+}
+
+bool Network::stream_send(StreamId stream, std::vector<std::uint8_t> payload) {
+  SIMBUS_ASSERT(payload.size() <= kPayloadBytesMax);
+  Stream* s = find_stream(stream);
+  SIMBUS_ASSERT(s != nullptr);
+  const NodeIndex self = world_.current_node();
+  const int side = side_of(*s, self);
+  const int other = 1 - side;
+  world_.point({ActionKind::kNetSend, s->object, Access::kWrite});
+  if (s->broken) return false;
+  if (!link_up(self, s->end[other])) {
+    s->broken = true;
+    return false;
+  }
+  stats_.sent += 1;
+  world_.note(hash_bytes(payload.data(), payload.size(), stream));
+  // In order: never earlier than the previous payload in this direction.
+  const std::int64_t at_us = std::max(world_.now_us() + draw_latency_us(), s->last_arrival_us[other]);
+  s->last_arrival_us[other] = at_us;
+  world_.schedule_event(at_us, s->end[other], ActionKind::kDeliver, s->object,
+                        [this, stream, other, p = std::move(payload)]() mutable {
+                          Stream* st = find_stream(stream);
+                          if (st == nullptr || st->broken) return;
+                          if (!link_up(st->end[1 - other], st->end[other])) {
+                            st->broken = true;
+                            return;
+                          }
+                          stats_.delivered += 1;
+                          st->inbox[other].push_back(std::move(p));
+                        });
+  return true;
+}
+
+std::optional<std::vector<std::uint8_t>> Network::stream_receive(StreamId stream, std::int64_t timeout_us) {
+  Stream* s = find_stream(stream);
+  SIMBUS_ASSERT(s != nullptr);
+  const int side = side_of(*s, world_.current_node());
+  struct Probe {
+    const Stream* s;
+    int side;
+  } probe{s, side};
+  Waiter waiter;
+  waiter.ready = [](const void* o) {
+    const auto* p = static_cast<const Probe*>(o);
+    return p->s->broken || !p->s->inbox[p->side].empty();
+  };
+  waiter.object = &probe;
+  const std::int64_t deadline_us = timeout_us >= World::kNever - world_.now_us()
+                                       ? World::kNever
+                                       : world_.now_us() + std::max<std::int64_t>(timeout_us, 0);
+  world_.wait({ActionKind::kNetRecv, s->object, Access::kWrite}, waiter, deadline_us);
+  // A broken stream delivers nothing more, even what had arrived: the connection is gone.
+  if (s->broken || s->inbox[side].empty()) return std::nullopt;
+  auto payload = std::move(s->inbox[side].front());
+  s->inbox[side].pop_front();
+  return payload;
+}
+
+bool Network::stream_broken(StreamId stream) const {
+  const Stream* s = find_stream(stream);
+  return s == nullptr || s->broken;
+}
+
+void Network::stream_close(StreamId stream) {
+  Stream* s = find_stream(stream);
+  if (s == nullptr) return;
+  world_.point({ActionKind::kNetSend, s->object, Access::kWrite});
+  s->broken = true;
 }
 
 }  // namespace simbus::sim

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -32,6 +33,9 @@ struct Datagram {
   std::vector<std::uint8_t> payload;
 };
 
+using StreamId = std::uint64_t;
+inline constexpr StreamId kNoStream = 0;
+
 struct NetworkStats {
   std::uint64_t sent = 0;
   std::uint64_t delivered = 0;
@@ -43,6 +47,7 @@ class Network {
  public:
   static constexpr std::size_t kMailboxMessagesMax = 100'000;
   static constexpr std::size_t kPayloadBytesMax = 16 * 1024 * 1024;
+  static constexpr std::size_t kStreamsMax = 1'000'000;
 
   explicit Network(World& world);
 
@@ -67,6 +72,21 @@ class Network {
   std::size_t mailbox_size(NodeIndex node) const;
   ObjectId mailbox_object(NodeIndex node);
 
+  // --- ordered streams: reliable, in-order delivery between two nodes until the stream
+  // breaks, which happens when its link is cut in either direction or either end crashes.
+  // After a break every operation on it fails on both ends; reconnecting is the caller's job.
+  // Opens a stream from the current node to `to` (a scheduling point; the peer sees it in
+  // accept() after one latency). Returns at once; a cut link breaks it on arrival.
+  StreamId connect(NodeIndex to);
+  // Waits for an incoming stream on the current node.
+  std::optional<StreamId> accept(std::int64_t timeout_us);
+  // False if the stream is broken.
+  bool stream_send(StreamId stream, std::vector<std::uint8_t> payload);
+  // The next payload in order; nullopt on timeout or when broken (see stream_broken).
+  std::optional<std::vector<std::uint8_t>> stream_receive(StreamId stream, std::int64_t timeout_us);
+  bool stream_broken(StreamId stream) const;
+  void stream_close(StreamId stream);
+
   const NetworkStats& stats() const { return stats_; }
   void on_crash(NodeIndex node);
 
@@ -80,8 +100,30 @@ class Network {
   void deliver_later(Datagram datagram, std::int64_t at_us);
   Mailbox& mailbox(NodeIndex node);
 
+  struct Stream {
+    StreamId id = kNoStream;
+    NodeIndex end[2] = {0, 0};                 // [0] connected to [1]
+    std::uint64_t incarnation[2] = {0, 0};
+    bool broken = false;
+    std::deque<std::vector<std::uint8_t>> inbox[2];  // inbox[i]: data for end[i]
+    std::int64_t last_arrival_us[2] = {0, 0};        // keeps each direction in order
+    ObjectId object = kNoObject;
+  };
+  struct AcceptQueue {
+    std::deque<StreamId> pending;
+  };
+  Stream* find_stream(StreamId id);
+  const Stream* find_stream(StreamId id) const;
+  int side_of(const Stream& s, NodeIndex node) const;
+  void break_streams_where(NodeIndex a, NodeIndex b);
+  std::int64_t draw_latency_us();
+  AcceptQueue& accept_queue(NodeIndex node);
+
   World& world_;
   NetworkConfig config_;
+  std::map<StreamId, std::unique_ptr<Stream>> streams_;  // ordered; stable addresses
+  std::map<NodeIndex, std::unique_ptr<AcceptQueue>> accept_queues_;
+  std::uint64_t streams_opened_ = 0;
   std::size_t node_slots_ = 0;
   std::vector<std::uint8_t> blocked_;        // [from * node_slots_ + to]
   std::vector<std::int64_t> clogged_until_;  // [from * node_slots_ + to]
