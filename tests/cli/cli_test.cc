@@ -1,0 +1,363 @@
+// End-to-end tests of the `simbus` program: explore, merge, shrink, viz, reports and bad
+// input. Each runs the built binary and reads its output and files.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "simbus-cli-XXXXXX").string();
+    path_ = ::mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string file(const std::string& name) const { return (fs::path(path_) / name).string(); }
+
+ private:
+  std::string path_;
+};
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+const std::string& simbus() {
+  static const std::string path = std::string(SIMBUS_BINARY_DIR) + "/simbus";
+  return path;
+}
+
+// Runs a shell command line; stdout captured, stderr into a temporary file.
+Result sh(const std::string& command) {
+  static int counter = 0;
+  const std::string err_path =
+      (fs::temp_directory_path() / ("simbus-cli-err-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)))
+          .string();
+  Result r;
+  FILE* p = ::popen((command + " 2>" + err_path).c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  size_t k;
+  while ((k = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, k);
+  const int status = ::pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.err = read_file(err_path);
+  std::remove(err_path.c_str());
+  return r;
+}
+
+Result run(const std::string& args) { return sh(simbus() + " " + args); }
+
+// The value of a `key: value` line, or empty.
+std::string line_value(const std::string& out, const std::string& key) {
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key + ": ", 0) == 0) return line.substr(key.size() + 2);
+  }
+  return "";
+}
+
+std::vector<std::string> lines_starting(const std::string& out, const std::string& prefix) {
+  std::vector<std::string> found;
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(prefix, 0) == 0) found.push_back(line);
+  }
+  return found;
+}
+
+// The summary block: from `executions:` to the end.
+std::string summary_block(const std::string& out) {
+  const auto at = out.find("executions: ");
+  return at == std::string::npos ? "" : out.substr(at);
+}
+
+TEST(CliExplore, RacyCounterFindsFailuresAndItsReproduceLineReproducesTheTraceHash) {
+  TempDir dir;
+  const Result r = run("explore racy-counter --runs 40 --json " + dir.file("r.json"));
+  ASSERT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_EQ(line_value(r.out, "executions"), "40");
+  const int failures = std::stoi(line_value(r.out, "failures"));
+  EXPECT_GT(failures, 0);
+  EXPECT_FALSE(line_value(r.out, "distinct-traces").empty());
+  EXPECT_TRUE(line_value(r.out, "exhausted").empty()) << "random does not enumerate";
+  EXPECT_EQ(r.out.find('\r'), std::string::npos) << "no progress line when stdout is not a terminal";
+  const auto fails = lines_starting(r.out, "FAIL lost-update: ");
+  const auto repro = lines_starting(r.out, "reproduce: ");
+  ASSERT_FALSE(fails.empty());
+  ASSERT_EQ(repro.size(), fails.size()) << "one reproduce: line per failure group";
+
+  const auto report = nlohmann::json::parse(read_file(dir.file("r.json")));
+  EXPECT_EQ(report["scenario"], "racy-counter");
+  EXPECT_EQ(report["strategy"], "random");
+  EXPECT_EQ(report["seed_start"], 1);
+  EXPECT_EQ(report["executions"], 40);
+  ASSERT_EQ(report["failures"].size(), static_cast<std::size_t>(failures));
+  EXPECT_EQ(report["distinct_traces"], report["trace_hashes"].size());
+  EXPECT_FALSE(report["groups"].empty());
+  const auto& first = report["failures"][0];
+  EXPECT_EQ(first["check"], "lost-update");
+  EXPECT_EQ(report["groups"][0]["reproduce"], first["reproduce"]);
+  EXPECT_EQ("reproduce: " + first["reproduce"].get<std::string>(), repro.front());
+
+  // Pasted into a shell, the first group's line fails again with the same trace-hash.
+  const Result again = sh(repro.front().substr(std::string("reproduce: ").size()));
+  EXPECT_EQ(again.code, 1) << again.out << again.err;
+  EXPECT_EQ(line_value(again.out, "trace-hash"), first["trace_hash"].get<std::string>());
+  EXPECT_EQ(lines_starting(again.out, "FAIL lost-update: ").size(), 1u);
+}
+
+TEST(CliExplore, ThreeShardsMergedEqualOneUnshardedRun) {
+  TempDir dir;
+  const std::string common = "explore racy-counter --param fibers=3 --runs 61 --seed-start 5";
+  const Result whole = run(common + " --json " + dir.file("all.json"));
+  ASSERT_EQ(whole.code, 1) << whole.err;
+  for (int k = 0; k < 3; ++k) {
+    const std::string jobs = k == 1 ? " --jobs 2" : "";
+    const Result part =
+        run(common + " --shard " + std::to_string(k) + "/3" + jobs + " --json " + dir.file("s" + std::to_string(k)));
+    ASSERT_TRUE(part.code == 0 || part.code == 1) << part.err;
+    EXPECT_EQ(line_value(part.out, "shard"), std::to_string(k) + "/3");
+  }
+  const Result merged = run("merge " + dir.file("s2") + " " + dir.file("s0") + " " + dir.file("s1") + " --json " +
+                            dir.file("merged.json"));
+  ASSERT_EQ(merged.code, whole.code) << merged.err;
+  EXPECT_EQ(summary_block(merged.out), summary_block(whole.out));
+  auto a = nlohmann::json::parse(read_file(dir.file("all.json")));
+  auto b = nlohmann::json::parse(read_file(dir.file("merged.json")));
+  for (const char* key : {"executions", "failures", "groups", "distinct_traces", "trace_hashes", "complete"}) {
+    EXPECT_EQ(a[key], b[key]) << key;
+  }
+  EXPECT_EQ(a["executions"], 61);
+}
+
+TEST(CliExplore, JunitReportAndExpect) {
+  TempDir dir;
+  const Result r = run("explore racy-counter --runs 20 --expect lost-update --junit " + dir.file("j.xml"));
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("expect: ok"), std::string::npos);
+  const std::string xml = read_file(dir.file("j.xml"));
+  EXPECT_NE(xml.find("<testsuites"), std::string::npos);
+  EXPECT_NE(xml.find("<testcase classname=\"simbus.explore\" name=\"racy-counter\""), std::string::npos);
+  EXPECT_NE(xml.find("<failure message=\"FAIL lost-update"), std::string::npos);
+
+  const Result clean = run("explore mutex-counter --runs 10 --expect lost-update");
+  EXPECT_EQ(clean.code, 1) << "must-find entries fail when nothing is found";
+  const Result ok = run("explore mutex-counter --runs 10 --junit " + dir.file("ok.xml"));
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  EXPECT_EQ(line_value(ok.out, "failures"), "0");
+  EXPECT_EQ(read_file(dir.file("ok.xml")).find("<failure"), std::string::npos);
+}
+
+TEST(CliExplore, StopOnFailAndTimeLimit) {
+  const Result r = run("explore racy-counter --runs 1000 --stop-on-fail");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(line_value(r.out, "failures"), "1");
+  EXPECT_EQ(line_value(r.out, "stopped"), "stop-on-fail");
+  const Result t = run("explore mutex-counter --time-limit 0.3");
+  EXPECT_EQ(t.code, 0) << t.err;
+  EXPECT_GT(std::stoll(line_value(t.out, "executions")), 0);
+}
+
+TEST(CliExplore, EnumeratingStrategyReportsExhausted) {
+  const Result probe = run("explore racy-counter --strategy dfs --runs 1");
+  if (probe.code == 2 && probe.err.find("unknown strategy") != std::string::npos) {
+    GTEST_SKIP() << "no dfs strategy in this build";
+  }
+  TempDir dir;
+  const Result r = run("explore racy-counter --strategy dfs --json " + dir.file("d.json"));
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_EQ(line_value(r.out, "exhausted"), "yes");
+  EXPECT_FALSE(line_value(r.out, "blocked").empty());
+  const auto repro = lines_starting(r.out, "reproduce: ");
+  ASSERT_FALSE(repro.empty());
+  EXPECT_NE(repro.front().find("--schedule"), std::string::npos);
+  const auto report = nlohmann::json::parse(read_file(dir.file("d.json")));
+  EXPECT_TRUE(report["enumerating"].get<bool>());
+  const Result again = sh(repro.front().substr(std::string("reproduce: ").size()));
+  EXPECT_EQ(again.code, 1) << again.err;
+  EXPECT_EQ(line_value(again.out, "trace-hash"), report["failures"][0]["trace_hash"].get<std::string>());
+  EXPECT_EQ(run("explore racy-counter --strategy dfs --shard 1/2").code, 2) << "an enumeration is not sharded";
+}
+
+TEST(CliExplore, BadArgumentsExitTwoNamingTheArgument) {
+  for (const char* shard : {"3/3", "1", "a/b", "1/0", "-1/2"}) {
+    const Result r = run(std::string("explore racy-counter --runs 3 --shard ") + shard);
+    EXPECT_EQ(r.code, 2) << shard;
+    EXPECT_NE(r.err.find("--shard"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(run("explore no-such-scenario --runs 1").code, 2);
+  const Result param = run("explore racy-counter --runs 2 --param fibers=zero");
+  EXPECT_EQ(param.code, 2);
+  EXPECT_NE(param.err.find("fibers"), std::string::npos);
+  EXPECT_EQ(run("explore racy-counter --strategy nope").code, 2);
+}
+
+TEST(CliMerge, BadInputExitsTwoNamingTheFile) {
+  TempDir dir;
+  write_file(dir.file("garbage.json"), "{ not json");
+  Result r = run("merge " + dir.file("garbage.json"));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("garbage.json"), std::string::npos) << r.err;
+
+  write_file(dir.file("wrong.json"), "{\"scenario\": 3}");
+  r = run("merge " + dir.file("wrong.json"));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("wrong.json"), std::string::npos) << r.err;
+
+  EXPECT_EQ(run("merge " + dir.file("missing.json")).code, 2);
+
+  ASSERT_EQ(run("explore racy-counter --runs 9 --shard 0/3 --json " + dir.file("a.json")).code, 1);
+  ASSERT_EQ(run("explore racy-counter --runs 9 --shard 1/3 --param fibers=3 --json " + dir.file("b.json")).code, 1);
+  r = run("merge " + dir.file("a.json") + " " + dir.file("b.json"));
+  EXPECT_EQ(r.code, 2) << "shards of different explores";
+  EXPECT_NE(r.err.find("params"), std::string::npos) << r.err;
+  r = run("merge " + dir.file("a.json") + " " + dir.file("a.json"));
+  EXPECT_EQ(r.code, 2) << "the same shard twice";
+  r = run("merge " + dir.file("a.json"));
+  EXPECT_EQ(r.code, 1) << "a partial merge still reports its failures";
+  EXPECT_NE(r.err.find("missing shard"), std::string::npos);
+}
+
+// A failing racy-counter trace with room to shrink, from the first seed that gives one.
+std::string failing_racy_trace(const TempDir& dir, std::uint64_t* choices) {
+  for (int seed = 1; seed <= 60; ++seed) {
+    const std::string path = dir.file("racy-" + std::to_string(seed) + ".trace");
+    const Result r = run("run racy-counter --param fibers=3 --param increments=3 --seed " + std::to_string(seed) +
+                         " --trace " + path);
+    if (r.code != 1) continue;
+    *choices = std::stoull(line_value(r.out, "choices"));
+    if (*choices >= 18) return path;
+  }
+  return "";
+}
+
+TEST(CliShrink, RacyCounterShrinksToFewerChoicesAndStillFails) {
+  TempDir dir;
+  std::uint64_t before = 0;
+  const std::string trace = failing_racy_trace(dir, &before);
+  ASSERT_FALSE(trace.empty()) << "no failing seed with room to shrink";
+  const std::string out = dir.file("small.trace");
+  const Result r = run("shrink " + trace + " -o " + out);
+  ASSERT_EQ(r.code, 1) << r.out << r.err;
+  std::smatch m;
+  const std::string choices = line_value(r.out, "choices");
+  ASSERT_TRUE(std::regex_match(choices, m, std::regex(R"((\d+) -> (\d+))"))) << choices;
+  EXPECT_EQ(std::stoull(m[1]), before);
+  EXPECT_LT(std::stoull(m[2]), before);
+  EXPECT_EQ(line_value(r.out, "check"), "lost-update");
+
+  const Result replay = run("replay " + out);
+  EXPECT_EQ(replay.code, 1) << replay.out << replay.err;
+  EXPECT_EQ(lines_starting(replay.out, "FAIL lost-update: ").size(), 1u);
+  EXPECT_EQ(line_value(replay.out, "trace-hash"), line_value(r.out, "trace-hash"));
+  EXPECT_EQ(line_value(replay.out, "choices"), m[2].str());
+}
+
+TEST(CliShrink, PassingTraceIsAnInputError) {
+  TempDir dir;
+  ASSERT_EQ(run("run mutex-counter --seed 3 --trace " + dir.file("ok.trace")).code, 0);
+  const Result r = run("shrink " + dir.file("ok.trace") + " -o " + dir.file("out.trace"));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("ok.trace"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir.file("out.trace")));
+}
+
+TEST(CliTraceInput, BadOrTruncatedTracesExitTwoForEveryCommand) {
+  TempDir dir;
+  const std::string good = dir.file("good.trace");
+  ASSERT_EQ(run("run racy-counter --seed 2 --trace " + good).code, 1);
+  const std::string text = read_file(good);
+  write_file(dir.file("truncated.trace"), text.substr(0, text.size() / 2));
+  write_file(dir.file("empty.trace"), "");
+  write_file(dir.file("garbage.trace"), "hello\x01\x02 world\n");
+  std::string edited = text;
+  edited[edited.find("seed ") + 5] = '9';
+  write_file(dir.file("edited.trace"), edited);
+  for (const char* name : {"truncated.trace", "empty.trace", "garbage.trace", "edited.trace", "absent.trace"}) {
+    for (const std::string& cmd : {std::string("replay "), "shrink -o " + dir.file("x") + " ", "viz -o " + dir.file("x.html") + " "}) {
+      const Result r = run(cmd + dir.file(name));
+      EXPECT_EQ(r.code, 2) << cmd << name << "\n" << r.out << r.err;
+      EXPECT_NE(r.err.find(name), std::string::npos) << cmd << name << ": " << r.err;
+    }
+  }
+}
+
+TEST(CliViz, WritesASelfContainedPageWithOneLanePerFiber) {
+  TempDir dir;
+  ASSERT_EQ(run("run racy-counter --param fibers=3 --seed 2 --trace " + dir.file("r.trace")).code, 1);
+  const std::string html_path = dir.file("r.html");
+  const Result r = run("viz " + dir.file("r.trace") + " -o " + html_path);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string html = read_file(html_path);
+  EXPECT_NE(html.find("<svg"), std::string::npos);
+  for (const char* lane : {"\"main\"", "\"inc-0\"", "\"inc-1\"", "\"inc-2\""}) {
+    EXPECT_NE(html.find(lane), std::string::npos) << lane;
+  }
+  EXPECT_NE(html.find("lost-update"), std::string::npos);
+  // Nothing from the network: no external scripts, styles, images or fonts.
+  EXPECT_EQ(html.find("src="), std::string::npos);
+  EXPECT_EQ(html.find("href="), std::string::npos);
+  EXPECT_EQ(std::regex_search(html, std::regex(R"(url\((?!#))")), false);
+}
+
+TEST(CliViz, RendersInHeadlessChromium) {
+  std::string chromium;
+  for (const char* name : {"chromium", "chromium-browser", "google-chrome"}) {
+    if (sh(std::string("command -v ") + name + " >/dev/null").code == 0) {
+      chromium = name;
+      break;
+    }
+  }
+  if (chromium.empty()) GTEST_SKIP() << "no chromium installed";
+  TempDir dir;
+  ASSERT_EQ(run("run pingpong --seed 3 --param messages=2 --trace " + dir.file("p.trace")).code, 0);
+  ASSERT_EQ(run("viz " + dir.file("p.trace") + " -o " + dir.file("p.html")).code, 0);
+  const std::string flags =
+      " --headless --no-sandbox --disable-gpu --disable-background-networking --window-size=1200,400 ";
+  const Result dom = sh("timeout 120 " + chromium + flags + "--dump-dom file://" + dir.file("p.html"));
+  ASSERT_EQ(dom.code, 0) << dom.err;
+  // The page's script ran and drew 4 lanes (nemesis + a peer on each of 3 nodes).
+  EXPECT_NE(dom.out.find("data-rendered=\"4 lanes, "), std::string::npos);
+  EXPECT_NE(dom.out.find("class=\"lane-label\""), std::string::npos);
+  EXPECT_NE(dom.out.find(">n3</text>"), std::string::npos);
+  EXPECT_NE(dom.out.find("class=\"msg\""), std::string::npos);
+  const Result shot = sh("timeout 120 " + chromium + flags + "--screenshot=" + dir.file("p.png") + " file://" +
+                         dir.file("p.html"));
+  ASSERT_EQ(shot.code, 0) << shot.err;
+  EXPECT_GT(fs::file_size(dir.file("p.png")), 10'000u);
+}
+
+}  // namespace
