@@ -48,6 +48,8 @@ class PctStrategy final : public Strategy {
       : depth_(depth), steps_(steps), chains_(chains) {}
 
   std::string name() const override { return fmt::format("{}:{}:{}", chains_ ? "pctcp" : "pct", depth_, steps_); }
+  // The message-chain form needs deliveries as actions of their own.
+  bool wants_systematic() const override { return chains_; }
 
   void begin(std::uint64_t strategy_seed) override {
     Strategy::begin(strategy_seed);

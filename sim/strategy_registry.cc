@@ -7,6 +7,13 @@
 namespace simbus::sim {
 
 std::unique_ptr<Strategy> make_random_strategy();
+std::unique_ptr<Strategy> make_fair_random_strategy();
+std::unique_ptr<Strategy> make_pct_strategy(const std::string& arg, std::string* error);
+std::unique_ptr<Strategy> make_pctcp_strategy(const std::string& arg, std::string* error);
+std::unique_ptr<Strategy> make_preempt_strategy(const std::string& arg, std::string* error);
+std::unique_ptr<Strategy> make_delay_strategy(const std::string& arg, std::string* error);
+std::unique_ptr<Strategy> make_dfs_strategy(const std::string& arg, std::string* error);
+std::unique_ptr<Strategy> make_dpor_strategy(const std::string& arg, std::string* error);
 
 namespace {
 
@@ -19,14 +26,27 @@ struct Entry {
 };
 
 const Entry kStrategies[] = {
-    {"random", "uniform random walk over the enabled actions", false,
+    {"random", "uniform random walk over the enabled actions; random:fair weights each by how long it waited", false,
      [](const std::string& arg, std::string* error) -> std::unique_ptr<Strategy> {
+       if (arg == "fair") return make_fair_random_strategy();
        if (!arg.empty()) {
-         *error = "strategy 'random' takes no argument";
+         *error = "strategy 'random' takes no argument but 'fair' (random:fair)";
          return nullptr;
        }
        return make_random_strategy();
      }},
+    {"pct", "pct:D[:K] probabilistic concurrency testing, bug depth D over K estimated steps (default 100)", false,
+     make_pct_strategy},
+    {"pctcp", "pctcp:D[:K] PCT with priorities over message chains (deliveries, systematic mode)", false,
+     make_pctcp_strategy},
+    {"preempt", "preempt:K[:H] random schedules with at most K preemptions over the first H opportunities", false,
+     make_preempt_strategy},
+    {"delay", "delay:K[:H] random schedules with at most K delays from round-robin over H opportunities", false,
+     make_delay_strategy},
+    {"dfs", "exhaustive depth-first enumeration; dfs:preempt:K and dfs:delay:K enumerate within a bound", true,
+     make_dfs_strategy},
+    {"dpor", "source-DPOR with sleep sets: each Mazurkiewicz trace once (systematic mode)", true,
+     make_dpor_strategy},
 };
 
 }  // namespace
