@@ -66,9 +66,7 @@ std::string format_operation(const Operation& op) {
   }
   out += ')';
   if (op.status == Status::ok) {
-    if (op.results.empty()) {
-      out += " -> ?";
-    } else {
+    if (!op.results.empty()) {
       out += " -> ";
       for (std::size_t i = 0; i < op.results.size(); ++i) {
         if (i > 0) out += ", ";

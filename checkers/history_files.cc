@@ -43,6 +43,11 @@ HistoryFormat detect(std::string_view text) {
 
 }  // namespace
 
+ParseError::ParseError(const std::string& f, std::int64_t l, const std::string& message)
+    : std::runtime_error(l > 0 ? fmt::format("{}:{}: {}", f, l, message) : fmt::format("{}: {}", f, message)),
+      file(f),
+      line(l) {}
+
 LoadedHistory load_history(const std::string& path, HistoryFormat format) {
   std::string text = read_file(path);
   LoadedHistory out;

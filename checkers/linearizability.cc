@@ -459,7 +459,7 @@ LinearizabilityResult check_linearizable(const History& history, const Model& mo
   // budget, and a round in which some partition fails ends the check with the first such
   // partition in key order. A hard partition thus cannot delay a violation found quickly
   // elsewhere, and which violation is reported depends on step counts, not on threads.
-  std::int64_t budget = kRoundStepsInitial;
+  std::int64_t budget = std::min(kRoundStepsInitial, limits.steps_max + 1);
   std::optional<std::size_t> failed;
   while (!failed) {
     std::vector<std::size_t> pending;

@@ -136,7 +136,5 @@ History read_jepsen_etcd(std::string_view text, const std::string& file) {
   return history;
 }
 
-ParseError::ParseError(const std::string& f, std::int64_t l, const std::string& message)
-    : std::runtime_error(fmt::format("{}:{}: {}", f, l, message)), file(f), line(l) {}
 
 }  // namespace simbus::checkers
