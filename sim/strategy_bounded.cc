@@ -14,7 +14,8 @@
 // Sampling: an "opportunity" is a step where a deviation is possible (preempt: the last
 // actor is enabled and something else is too; delay: more than one action is enabled).
 // Before the execution, K distinct opportunity numbers are drawn uniformly from [1, H]
-// (H, the horizon, defaults to 100); at those opportunities the strategy deviates once
+// (H, the horizon; when not given, drawn per execution log-uniformly from {2, 4, ...,
+// 65536}, see strategy_support.h); at those opportunities the strategy deviates once
 // (preempt: to a uniformly chosen other actor; delay: one delay). Everywhere else it
 // follows the baseline; free choices (preempt, after a block) are uniform. With K = 0
 // every schedule is serial. Deviation points beyond the execution's real length are
@@ -43,7 +44,9 @@ class BoundedSamplingStrategy final : public Strategy {
       : bound_(bound), budget_(budget), horizon_(horizon) {}
 
   std::string name() const override {
-    return fmt::format("{}:{}:{}", bound_ == Bound::kPreempt ? "preempt" : "delay", budget_, horizon_);
+    const char* label = bound_ == Bound::kPreempt ? "preempt" : "delay";
+    if (horizon_ == 0) return fmt::format("{}:{}", label, budget_);
+    return fmt::format("{}:{}:{}", label, budget_, horizon_);
   }
 
   void begin(std::uint64_t strategy_seed) override {
@@ -53,9 +56,10 @@ class BoundedSamplingStrategy final : public Strategy {
     last_ = 0;
     opportunity_ = 0;
     points_.clear();
+    const std::uint64_t horizon = horizon_ != 0 ? horizon_ : strategy_support::draw_horizon(rng_);
     // K distinct points in [1, H] (Floyd's sampling: K draws, no rejection loop).
-    const std::uint64_t k = std::min(budget_, horizon_);
-    for (std::uint64_t j = horizon_ - k + 1; j <= horizon_; ++j) {
+    const std::uint64_t k = std::min(budget_, horizon);
+    for (std::uint64_t j = horizon - k + 1; j <= horizon; ++j) {
       const std::uint64_t t = 1 + rng_.below(j);
       if (!points_.insert(t).second) points_.insert(j);
     }
@@ -117,7 +121,7 @@ std::unique_ptr<Strategy> make_bounded(Bound bound, const char* label, const std
     *error = fmt::format("strategy '{}': bound '{}' is not a count", label, args[0]);
     return nullptr;
   }
-  std::uint64_t horizon = 100;
+  std::uint64_t horizon = 0;  // drawn per execution
   if (args.size() == 2) {
     const auto h = strategy_support::parse_count(args[1], 1'000'000'000);
     if (!h || *h == 0) {

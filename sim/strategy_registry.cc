@@ -35,7 +35,7 @@ const Entry kStrategies[] = {
        }
        return make_random_strategy();
      }},
-    {"pct", "pct:D[:K] probabilistic concurrency testing, bug depth D over K estimated steps (default 100)", false,
+    {"pct", "pct:D[:K] probabilistic concurrency testing, bug depth D over K estimated steps (default: drawn per run)", false,
      make_pct_strategy},
     {"pctcp", "pctcp:D[:K] PCT with priorities over message chains (deliveries, systematic mode)", false,
      make_pctcp_strategy},

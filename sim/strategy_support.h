@@ -82,6 +82,16 @@ inline std::vector<std::size_t> round_robin_from(std::span<const EnabledAction> 
   return positions;
 }
 
+// When a sampling strategy is not told the program's length (pct's K, preempt's and
+// delay's H), each execution draws it log-uniformly from {2, 4, ..., 2^16}: a deviation
+// point then lands in a short program's few steps with probability about 1/16 of what a
+// known length would give, while long programs still get points spread over their length.
+inline constexpr std::uint64_t kHorizonLog2Max = 16;
+template <typename Rng>
+std::uint64_t draw_horizon(Rng& rng) {
+  return std::uint64_t{1} << (1 + rng.below(kHorizonLog2Max));
+}
+
 // The position of `actor` in `enabled`, or enabled.size().
 inline std::size_t find_actor(std::span<const EnabledAction> enabled, FiberId actor) {
   for (std::size_t i = 0; i < enabled.size(); ++i) {
