@@ -284,6 +284,13 @@ TEST(CliShrink, RacyCounterShrinksToFewerChoicesAndStillFails) {
   EXPECT_EQ(lines_starting(replay.out, "FAIL lost-update: ").size(), 1u);
   EXPECT_EQ(line_value(replay.out, "trace-hash"), line_value(r.out, "trace-hash"));
   EXPECT_EQ(line_value(replay.out, "choices"), m[2].str());
+  // The replay's own reproduce: line names the shrunk schedule, not the seed's.
+  const auto repro = lines_starting(replay.out, "reproduce: ");
+  ASSERT_EQ(repro.size(), 1u);
+  EXPECT_NE(repro.front().find("--schedule"), std::string::npos);
+  const Result again = sh(repro.front().substr(std::string("reproduce: ").size()));
+  EXPECT_EQ(again.code, 1);
+  EXPECT_EQ(line_value(again.out, "trace-hash"), line_value(r.out, "trace-hash"));
 }
 
 TEST(CliShrink, PassingTraceIsAnInputError) {

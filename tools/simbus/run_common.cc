@@ -74,7 +74,10 @@ int print_outcome(const scenarios::RunRequest& request, const scenarios::RunResu
   } else if (code == kExitFailed) {
     std::printf("result: FAIL\n");
     std::printf("FAIL %s: %s\n", result.outcome.check.c_str(), result.outcome.message.c_str());
-    std::printf("reproduce: %s\n", scenarios::reproduce_command(program_path(), request, result).c_str());
+    // A replayed trace (perhaps shrunk) is not the seed's own schedule: name its schedule.
+    scenarios::RunRequest named = request;
+    if (named.replay && !named.schedule) named.schedule.emplace();
+    std::printf("reproduce: %s\n", scenarios::reproduce_command(program_path(), named, result).c_str());
   } else {
     std::printf("result: diverged\n");
     std::fprintf(stderr, "simbus: the execution diverged from the log: %s\n", result.outcome.message.c_str());
