@@ -1,0 +1,86 @@
+// A blocking client of the broker over core::Env (clients are nodes too): connect,
+// subscribe (with resume), unsubscribe, client events, server-side publish with a client
+// session (redirects followed, retries with the same request number), channel info.
+// One request at a time; events and notices that arrive meanwhile are queued in inbox().
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/env.h"
+#include "core/messages.h"
+
+namespace simbus::core {
+
+struct ClientConfig {
+  std::vector<NodeId> brokers;             // where to start and where to try next
+  std::int64_t request_timeout_us = 500'000;
+  std::uint32_t attempts_max = 10;         // per request, across redirects and timeouts
+  // Ordered mode: events of each subscription reach the inbox in sequence order, without
+  // duplicates; a gap (or silence) is repaired by re-subscribing with resume from the last
+  // delivered sequence number. Raw mode (false): the inbox holds events as they arrive,
+  // which is what a checker of the node's own send order wants.
+  bool ordered = true;
+  std::int64_t gap_timeout_us = 200'000;     // a hole older than this triggers a resume
+  std::int64_t idle_resync_us = 1'000'000;  // resume a subscription silent for this long
+};
+
+class BrokerClient {
+ public:
+  BrokerClient(Env& env, ClientConfig config, std::uint64_t client_id);
+
+  // Opens a connection at `broker`; returns the socket id (nullopt: no answer).
+  std::optional<std::string> connect(NodeId broker);
+  // Subscribes the connection (it lives at the broker it was opened on).
+  std::optional<SubscribeReply> subscribe(NodeId broker, const SubscribeRequest& request);
+  std::optional<UnsubscribeReply> unsubscribe(NodeId broker, const UnsubscribeRequest& request);
+  std::optional<ClientEventReply> client_event(NodeId broker, const ClientEventRequest& request);
+  void disconnect(NodeId broker, const std::string& socket_id);
+
+  // Publishes with this client's session; a retry reuses the request number. nullopt:
+  // indeterminate (it may or may not have been applied).
+  std::optional<PublishReply> publish(std::vector<std::string> channels, std::string event,
+                                      std::string data, std::string exclude_socket_id = "");
+  std::optional<InfoReply> info(const std::string& channel);
+
+  // Events, missed-event notices and session expiries received so far, in arrival order.
+  std::deque<Message>& inbox() { return inbox_; }
+  // Waits up to timeout_us for anything to arrive into the inbox.
+  void poll(std::int64_t timeout_us);
+  std::uint64_t client_id() const { return client_id_; }
+  NodeId leader_guess() const { return leader_guess_; }
+
+ private:
+  struct Tracked {
+    NodeId broker = 0;
+    SubscribeRequest request;
+    std::uint64_t delivered_seq = 0;
+    std::map<std::uint64_t, EventMessage> pending;
+    std::int64_t gap_since_us = 0;
+    std::int64_t last_activity_us = 0;
+  };
+  void on_event(EventMessage event);
+  void on_missed(MissedEvents missed);
+  void flush(Tracked& tracked);
+  void repair();
+  // Receives until `match` accepts a message or the timeout passes; others go to inbox.
+  template <class T, class Match>
+  std::optional<T> await(std::int64_t timeout_us, Match match);
+  void file(Message message);
+  NodeId next_broker(NodeId hint);
+
+  Env& env_;
+  ClientConfig config_;
+  std::uint64_t client_id_ = 0;
+  std::uint64_t request_no_ = 0;
+  NodeId leader_guess_ = no_node;
+  std::size_t rotation_ = 0;
+  std::deque<Message> inbox_;
+  std::map<std::pair<std::string, std::string>, Tracked> tracked_;  // (socket, channel)
+};
+
+}  // namespace simbus::core
