@@ -82,8 +82,9 @@ void register_all() {
         });
       });
 
-  // bluetooth_driver_bad: the adder asserts the driver is not stopped while it holds an
-  // I/O reference; the stopper can stop it in between.
+  // bluetooth_driver_bad: the adder checks the stopping flag outside the atomic block that
+  // takes its I/O reference, so the stopper can drain the count and stop the driver in
+  // between; the adder then asserts the driver is not stopped. (Atomic blocks: mutex m.)
   add("bluetooth-driver", "bluetooth_driver: a stop racing an I/O that holds a reference", {},
       [](ScenarioContext& ctx) {
         struct S {
@@ -92,11 +93,8 @@ void register_all() {
         };
         auto s = std::make_shared<S>();
         auto increment = [s]() -> Int {
+          if (s->stopping_flag.load() != 0) return -1;  // checked outside the atomic block: the bug
           s->m.lock();
-          if (s->stopping_flag.load() != 0) {
-            s->m.unlock();
-            return -1;
-          }
           s->pending_io.store(s->pending_io.load() + 1);
           s->m.unlock();
           return 0;

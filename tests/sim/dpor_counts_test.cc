@@ -3,7 +3,9 @@
 // grouped by their trace key (the per-object order of dependent accesses).
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
+#include <vector>
 
 #include "tests/sim/strategy_test_util.h"
 
@@ -79,6 +81,44 @@ TEST(DporCounts, DporFindsTheLostUpdate) {
   const auto r = explore("dpor", testing::racy_counter(2, 1), 1'000, 1, true);
   EXPECT_TRUE(r.exhausted);
   EXPECT_GT(r.failures, 0u);
+}
+
+}  // namespace
+}  // namespace simbus::sim
+
+namespace simbus::sim {
+namespace {
+
+// Not run in CI: papers/dpor-counts/run.sh runs it with --gtest_also_run_disabled_tests
+// and keeps its table (brute-force trace counts need every interleaving: seconds to
+// minutes).
+TEST(DporTable, DISABLED_BruteForceTable) {
+  struct Row {
+    std::string name;
+    Program program;
+  };
+  std::vector<Row> rows;
+  for (int n = 1; n <= 4; ++n) rows.push_back({fmt::format("readers-writers({})", n), testing::readers_writers(n)});
+  for (int n = 1; n <= 3; ++n) rows.push_back({fmt::format("lastzero({})", n), testing::lastzero(n)});
+  rows.push_back({"racy-counter(2x1)", testing::racy_counter(2, 1)});
+  rows.push_back({"racy-counter(2x2)", testing::racy_counter(2, 2)});
+  rows.push_back({"racy-counter(3x1)", testing::racy_counter(3, 1)});
+  rows.push_back({"filesystem(2)", testing::filesystem(2)});
+  rows.push_back({"locked-pair", testing::locked_pair()});
+  rows.push_back({"channel-join", testing::channel_join()});
+  std::printf("| program | interleavings (dfs) | traces (brute force) | dpor complete | dpor blocked | optimal |\n");
+  std::printf("|---|---:|---:|---:|---:|---|\n");
+  for (const Row& row : rows) {
+    const auto dfs = explore("dfs", row.program, 5'000'000, 1, true);
+    const auto dpor = explore("dpor", row.program, 5'000'000, 1, true);
+    const bool optimal = dfs.exhausted && dpor.exhausted && dpor.executions == dfs.trace_keys.size() &&
+                         dpor.trace_keys == dfs.trace_keys;
+    std::printf("| %s | %llu%s | %zu | %llu | %llu | %s |\n", row.name.c_str(),
+                static_cast<unsigned long long>(dfs.executions), dfs.exhausted ? "" : "+", dfs.trace_keys.size(),
+                static_cast<unsigned long long>(dpor.executions), static_cast<unsigned long long>(dpor.blocked),
+                optimal ? "yes" : "NO");
+    EXPECT_TRUE(optimal) << row.name;
+  }
 }
 
 }  // namespace
