@@ -74,10 +74,30 @@ int print_outcome(const scenarios::RunRequest& request, const scenarios::RunResu
   } else if (code == kExitFailed) {
     std::printf("result: FAIL\n");
     std::printf("FAIL %s: %s\n", result.outcome.check.c_str(), result.outcome.message.c_str());
-    // A replayed trace (perhaps shrunk) is not the seed's own schedule: name its schedule.
+    // A replayed trace (perhaps shrunk) is not the seed's own schedule: name its schedule,
+    // and check that the line brings back this execution (a shrunk trace's data choices,
+    // e.g. fewer faults, may differ from the seed's, and then only the file reproduces it).
     scenarios::RunRequest named = request;
-    if (named.replay && !named.schedule) named.schedule.emplace();
-    std::printf("reproduce: %s\n", scenarios::reproduce_command(program_path(), named, result).c_str());
+    std::string line;
+    if (named.replay) {
+      named.replay.reset();
+      std::string error;
+      std::vector<std::uint32_t> indices;
+      const bool decoded = sim::decode_schedule(sim::encode_schedule(result.log), &indices, &error);
+      named.schedule = indices;
+      named.record_steps = false;
+      named.stop_before_step = 0;
+      if (decoded && scenarios::run_scenario(named).outcome.trace_hash == result.outcome.trace_hash) {
+        line = scenarios::reproduce_command(program_path(), named, result);
+      } else {
+        line = fmt::format("{} replay TRACE-FILE   (this trace's data choices are not seed {}'s: only the "
+                           "file reproduces it)",
+                           program_path(), request.seed);
+      }
+    } else {
+      line = scenarios::reproduce_command(program_path(), named, result);
+    }
+    std::printf("reproduce: %s\n", line.c_str());
   } else {
     std::printf("result: diverged\n");
     std::fprintf(stderr, "simbus: the execution diverged from the log: %s\n", result.outcome.message.c_str());
