@@ -45,7 +45,7 @@ bool Reader::next(Node& out) {
         top_close_ = 0;
         continue;
       }
-      out = value(1);
+      read_into(out, 1);
       return true;
     }
     if (pos_ >= text_.size()) return false;
@@ -55,12 +55,15 @@ bool Reader::next(Node& out) {
       pos_ += 1;
       continue;
     }
-    out = value(0);
+    read_into(out, 0);
     return true;
   }
 }
 
+// Reuses `out`'s element nodes and their strings: histories repeat one shape of map, so
+// reading the next operation into the previous one's node allocates almost nothing.
 void Reader::sequence(Node& out, char close, int depth) {
+  std::size_t count = 0;
   while (true) {
     skip_blank();
     if (pos_ >= text_.size()) {
@@ -68,10 +71,13 @@ void Reader::sequence(Node& out, char close, int depth) {
     }
     if (text_[pos_] == close) {
       pos_ += 1;
+      out.items.resize(count);
       return;
     }
     if (text_[pos_] == ')' || text_[pos_] == ']' || text_[pos_] == '}') fail(fmt::format("unexpected '{}'", text_[pos_]));
-    out.items.push_back(value(depth + 1));
+    if (count == out.items.size()) out.items.emplace_back();
+    read_into(out.items[count], depth + 1);
+    count += 1;
   }
 }
 
@@ -80,19 +86,21 @@ static bool is_delimiter(char c) {
          c == '[' || c == ']' || c == '{' || c == '}' || c == '"' || c == ';';
 }
 
-Node Reader::value(int depth) {
+void Reader::read_into(Node& node, int depth) {
   if (depth > kDepthMax) fail("nested too deeply");
   skip_blank();
   if (pos_ >= text_.size()) fail("unexpected end of file");
-  Node node;
   node.line = line_;
+  node.text.clear();
+  node.integer = 0;
+  node.kind = Kind::nil;
   char c = text_[pos_];
   if (c == '[' || c == '(' || c == '{') {
     pos_ += 1;
     node.kind = c == '[' ? Kind::vector : c == '(' ? Kind::list : Kind::map;
     sequence(node, c == '[' ? ']' : c == '(' ? ')' : '}', depth);
     if (node.kind == Kind::map && node.items.size() % 2 != 0) fail(fmt::format("map opened on line {} has a key without a value", node.line));
-    return node;
+    return;
   }
   if (c == '#') {
     pos_ += 1;
@@ -100,20 +108,26 @@ Node Reader::value(int depth) {
       pos_ += 1;
       node.kind = Kind::set;
       sequence(node, '}', depth);
-      return node;
+      return;
     }
     if (pos_ < text_.size() && text_[pos_] == '_') {  // discard the next value
       pos_ += 1;
-      value(depth + 1);
-      return value(depth);
+      Node discarded;
+      read_into(discarded, depth + 1);
+      return read_into(node, depth);
     }
     while (pos_ < text_.size() && !is_delimiter(text_[pos_])) pos_ += 1;  // the tag
-    return value(depth + 1);
+    return read_into(node, depth + 1);
   }
   if (c == '"') {
     pos_ += 1;
     node.kind = Kind::string;
     while (true) {
+      // Copy the plain run up to the next quote, escape or newline in one go.
+      std::size_t run = pos_;
+      while (run < text_.size() && text_[run] != '"' && text_[run] != '\\' && text_[run] != '\n') run += 1;
+      node.text.append(text_.data() + pos_, run - pos_);
+      pos_ = run;
       if (pos_ >= text_.size()) throw ParseError(file_, node.line, "unterminated string");
       char s = text_[pos_++];
       if (s == '"') break;
@@ -131,7 +145,7 @@ Node Reader::value(int depth) {
       }
       node.text += s;
     }
-    return node;
+    return;
   }
   if (c == ')' || c == ']' || c == '}') fail(fmt::format("unexpected '{}'", c));
   std::size_t start = pos_;
@@ -142,13 +156,13 @@ Node Reader::value(int depth) {
     node.kind = Kind::keyword;
     node.text = std::string(token.substr(1));
     if (node.text.empty()) fail("empty keyword");
-    return node;
+    return;
   }
-  if (token == "nil") return node;
+  if (token == "nil") return;
   if (token == "true" || token == "false") {
     node.kind = Kind::boolean;
     node.integer = token == "true";
-    return node;
+    return;
   }
   bool numeric = std::isdigit(static_cast<unsigned char>(token[0])) ||
                  ((token[0] == '-' || token[0] == '+') && token.size() > 1 &&
@@ -161,16 +175,16 @@ Node Reader::value(int depth) {
     if (ec == std::errc() && end == digits.data() + digits.size()) {
       node.kind = Kind::integer;
       node.integer = v;
-      return node;
+      return;
     }
     if (token.find_first_of(".eEM") == std::string_view::npos) fail(fmt::format("bad number '{}'", token));
     node.kind = Kind::real;
     node.text = std::string(token);
-    return node;
+    return;
   }
   node.kind = Kind::symbol;
   node.text = std::string(token);
-  return node;
+  return;
 }
 
 }  // namespace simbus::checkers::edn

@@ -38,7 +38,7 @@ class Reader {
  private:
   static constexpr int kDepthMax = 64;
   void skip_blank();
-  Node value(int depth);
+  void read_into(Node& node, int depth);
   void sequence(Node& out, char close, int depth);
   [[noreturn]] void fail(const std::string& message) const;
 
