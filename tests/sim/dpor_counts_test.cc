@@ -71,6 +71,31 @@ TEST(DporCounts, ChannelsAndJoinsMatchBruteForce) {
   expect_optimal(count_both(testing::channel_join()), "channel join");
 }
 
+TEST(DporCounts, NetworkDeliveriesMatchBruteForce) {
+  expect_optimal(count_both(testing::network_fan_in()), "network fan-in");
+}
+
+TEST(DporCounts, DiningPhilosophersDeadlockIsFound) {
+  // Three philosophers, left fork then right: dpor finds the deadlock, exhausts the space.
+  const Program philosophers = [](World& world) -> std::function<bool()> {
+    auto forks = std::make_shared<std::vector<std::unique_ptr<Mutex>>>();
+    for (int i = 0; i < 3; ++i) forks->push_back(std::make_unique<Mutex>());
+    for (int i = 0; i < 3; ++i) {
+      world.spawn(kControlNode, fmt::format("philosopher-{}", i), [forks, i] {
+        (*forks)[i]->lock();
+        (*forks)[(i + 1) % 3]->lock();
+        (*forks)[(i + 1) % 3]->unlock();
+        (*forks)[i]->unlock();
+      });
+    }
+    return [] { return true; };
+  };
+  const auto r = explore("dpor", philosophers, 100'000, 1, true);
+  EXPECT_TRUE(r.exhausted);
+  EXPECT_GT(r.failures, 0u);
+  expect_optimal(count_both(philosophers), "philosophers 3");
+}
+
 TEST(DporCounts, IndexerWithoutCollisionsIsOneTrace) {
   const auto r = explore("dpor", testing::indexer(3), 1'000, 1, true);
   EXPECT_TRUE(r.exhausted);

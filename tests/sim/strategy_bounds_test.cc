@@ -78,6 +78,16 @@ TEST(DfsBounds, DfsVisitsEveryInterleavingOnce) {
   EXPECT_EQ(r.hashes.size(), r.executions);
 }
 
+TEST(MessageChains, PctcpRunsDeliveriesAsActionsAndIsDeterministic) {
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    const auto a = explore("pctcp:3", testing::network_fan_in(), 1, seed);
+    const auto b = explore("pctcp:3", testing::network_fan_in(), 1, seed);
+    ASSERT_EQ(a.executions, 1u);
+    ASSERT_EQ(a.failures, 0u);
+    ASSERT_EQ(a.hashes, b.hashes);
+  }
+}
+
 class SeededDeterminism : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(SeededDeterminism, SameSeedSameHash) {

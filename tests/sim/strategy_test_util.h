@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/network.h"
 #include "sim/strategy.h"
 #include "sim/sync.h"
 #include "sim/world.h"
@@ -307,6 +308,29 @@ inline Program channel_join() {
       world.join(c1);
       world.join(c2);
       (void)cell->load();
+    });
+    return [] { return true; };
+  };
+}
+
+// Two nodes each send one datagram to a third, whose fiber receives both and then
+// replies to each: deliveries are actions of their own in systematic mode.
+inline Program network_fan_in() {
+  return [](World& world) -> std::function<bool()> {
+    const NodeIndex a = world.add_node("a");
+    const NodeIndex b = world.add_node("b");
+    const NodeIndex c = world.add_node("c");
+    for (NodeIndex from : {a, b}) {
+      world.spawn(from, fmt::format("sender-{}", from), [c, from] {
+        World::current().network().send(c, {static_cast<std::uint8_t>(from)});
+        (void)World::current().network().receive(World::kNever);
+      });
+    }
+    world.spawn(c, "receiver", [] {
+      for (int i = 0; i < 2; ++i) {
+        auto d = World::current().network().receive(World::kNever);
+        if (d) World::current().network().send(d->from, {1});
+      }
     });
     return [] { return true; };
   };
