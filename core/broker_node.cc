@@ -31,7 +31,11 @@ BrokerNode::BrokerNode(std::shared_ptr<Env> env, BrokerConfig config, BrokerHook
 }
 
 RaftStatus BrokerNode::raft_status() const {
-  if (!raft_) return RaftStatus{id_};
+  if (!raft_) {
+    RaftStatus status;
+    status.id = id_;
+    return status;
+  }
   return raft_->status();
 }
 
