@@ -155,6 +155,8 @@ RunResult run_scenario(const RunRequest& request) {
   result.records = world.step_records();
   result.report = ctx.report_lines();
   result.fibers = world.describe_fibers();
+  if (request.record_history && ctx.history_jsonl) result.history_jsonl = ctx.history_jsonl();
+  if (request.record_history && ctx.deliveries_jsonl) result.deliveries_jsonl = ctx.deliveries_jsonl();
   if (request.record_steps) {
     for (const sim::StepRecord& r : result.records) {
       result.step_lines.push_back(fmt::format("step {} t={}us node {} fiber {} {} object {:016x}", r.step, r.now_us,

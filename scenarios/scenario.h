@@ -58,6 +58,10 @@ class ScenarioContext {
   // Extra lines for `run`'s report (drawn fault settings, counters).
   void report(std::string line) { report_.push_back(std::move(line)); }
 
+  // What the run recorded for offline checking (`run --history/--deliveries`), as JSON Lines.
+  std::function<std::string()> history_jsonl;
+  std::function<std::string()> deliveries_jsonl;
+
   std::vector<std::function<void()>>& end_checks() { return end_checks_; }
   const std::vector<std::string>& report_lines() const { return report_; }
 
@@ -93,6 +97,7 @@ struct RunRequest {
   std::shared_ptr<sim::Strategy> strategy_object;
   bool record_steps = false;
   std::uint64_t stop_before_step = 0;
+  bool record_history = false;  // fill RunResult's history/deliveries JSON Lines
 };
 
 struct RunResult {
@@ -103,6 +108,8 @@ struct RunResult {
   std::vector<std::string> report;
   std::string fibers;  // every live fiber at the end (for --until)
   std::vector<std::string> step_lines;  // with record_steps: one readable line per step
+  std::string history_jsonl;     // empty when the scenario records no history
+  std::string deliveries_jsonl;  // empty when the scenario records no delivery log
   bool passed() const {
     return outcome.status == sim::RunStatus::kOk || outcome.status == sim::RunStatus::kStopped;
   }

@@ -1,0 +1,452 @@
+#include "scenarios/broker_cluster.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <vector>
+
+#include "base/assert.h"
+#include "checkers/delivery.h"
+#include "checkers/linearizability.h"
+#include "checkers/liveness.h"
+#include "checkers/model.h"
+#include "checkers/raft_safety.h"
+#include "checkers/readers.h"
+#include "core/auth.h"
+#include "core/broker_node.h"
+#include "core/bugs.h"
+#include "core/channels.h"
+#include "core/client.h"
+#include "scenarios/broker_nemesis.h"
+#include "scenarios/sim_env.h"
+#include "sim/disk.h"
+#include "sim/network.h"
+
+namespace simbus::scenarios {
+
+namespace {
+
+constexpr std::size_t kRaftSnapshotsMax = 200'000;
+constexpr std::int64_t kRaftSampleIntervalUs = 50'000;
+constexpr std::int64_t kLivenessBoundUs = 5'000'000;
+constexpr std::int64_t kQuietPublishes = 3;
+
+checkers::RaftRole to_checker_role(core::Role role) {
+  switch (role) {
+    case core::Role::leader: return checkers::RaftRole::leader;
+    case core::Role::candidate: return checkers::RaftRole::candidate;
+    default: return checkers::RaftRole::follower;
+  }
+}
+
+// Everything one broker run shares between its fibers and its end checks.
+struct BrokerRun {
+  BrokerScenarioOptions options;
+  std::vector<sim::NodeIndex> brokers;
+  std::map<sim::NodeIndex, std::weak_ptr<core::BrokerNode>> nodes;
+  std::vector<std::string> channels;
+  core::AppCredentials app;
+  core::Bugs bugs;
+
+  checkers::History history;
+  checkers::DeliveryLog deliveries;
+  std::vector<checkers::RaftNodeSnapshot> raft_snapshots;
+  std::map<std::uint64_t, std::pair<std::uint64_t, std::uint64_t>> applied;  // index -> (term, digest)
+  std::string state_machine_violation;
+
+  NemesisState nemesis;
+  std::int64_t publishers_done = 0;
+};
+
+std::size_t invoke(BrokerRun& run, std::int64_t process, std::string function, std::string key,
+                   std::vector<checkers::Value> args, std::int64_t now_us) {
+  checkers::Operation op;
+  op.process = process;
+  op.function = std::move(function);
+  op.key = std::move(key);
+  op.args = std::move(args);
+  op.status = checkers::Status::info;
+  op.invoke_time = now_us;
+  run.history.operations.push_back(std::move(op));
+  return run.history.operations.size() - 1;
+}
+
+void complete(BrokerRun& run, std::size_t index, checkers::Status status, std::vector<checkers::Value> results,
+              std::int64_t now_us) {
+  auto& op = run.history.operations[index];
+  op.status = status;
+  op.results = std::move(results);
+  if (status != checkers::Status::info) op.complete_time = now_us;
+}
+
+void sample_raft(BrokerRun& run, sim::World& world) {
+  if (run.raft_snapshots.size() >= kRaftSnapshotsMax) return;
+  for (const auto& [index, weak] : run.nodes) {
+    auto node = weak.lock();
+    if (!node || node->raft() == nullptr || !world.node_up(index)) continue;
+    const core::RaftStatus status = node->raft_status();
+    checkers::RaftNodeSnapshot snap;
+    snap.time = world.now_us();
+    snap.node = world.node_name(index);
+    snap.term = static_cast<std::int64_t>(status.term);
+    snap.voted_for = status.voted_for == core::no_node ? "" : world.node_name(status.voted_for);
+    snap.role = to_checker_role(status.role);
+    snap.commit_index = static_cast<std::int64_t>(status.commit_index);
+    // Entries compacted into the snapshot are committed: every node applied the same ones
+    // (checked on apply), so the prefix is taken from what was applied.
+    for (std::uint64_t i = 1; i <= status.snapshot_index; ++i) {
+      auto it = run.applied.find(i);
+      if (it == run.applied.end()) {
+        snap.log.clear();
+        snap.commit_index = 0;
+        break;  // a prefix we never saw applied: leave this node's log out of the sample
+      }
+      snap.log.push_back({static_cast<std::int64_t>(it->second.first), it->second.second});
+    }
+    if (snap.log.size() != status.snapshot_index) continue;
+    for (const core::EntryDigest& e : status.log) {
+      snap.log.push_back({static_cast<std::int64_t>(e.term), e.checksum});
+    }
+    run.raft_snapshots.push_back(std::move(snap));
+  }
+}
+
+core::BrokerConfig broker_config(const BrokerRun& run, bool retry_storm) {
+  core::BrokerConfig config;
+  config.raft.members.assign(run.brokers.begin(), run.brokers.end());
+  config.channels.app = run.app;
+  config.compact_after_entries = 64;
+  config.bugs = run.bugs;
+  (void)retry_storm;
+  return config;
+}
+
+void add_brokers(sim::World& world, const std::shared_ptr<BrokerRun>& run, std::int64_t count) {
+  for (std::int64_t i = 0; i < count; ++i) {
+    run->brokers.push_back(static_cast<sim::NodeIndex>(world.node_count() + static_cast<std::size_t>(i)));
+  }
+  for (std::int64_t i = 0; i < count; ++i) {
+    const sim::NodeIndex index = run->brokers[static_cast<std::size_t>(i)];
+    auto boot = [&world, run, index] {
+      auto env = std::make_shared<SimEnv>(world, index);
+      core::BrokerHooks hooks;
+      hooks.on_apply = [run](core::NodeId, const core::LogEntry& entry) {
+        const auto value = std::make_pair(entry.term, core::checksum64(entry.command));
+        auto [it, inserted] = run->applied.emplace(entry.index, value);
+        if (!inserted && it->second != value && run->state_machine_violation.empty()) {
+          run->state_machine_violation = fmt::format(
+              "two nodes applied different entries at index {} (terms {} and {})", entry.index, it->second.first,
+              value.first);
+        }
+      };
+      auto node = std::make_shared<core::BrokerNode>(env, broker_config(*run, run->options.retry_storm), hooks);
+      run->nodes[index] = node;
+      node->run();
+    };
+    const sim::NodeIndex added = world.add_node(fmt::format("b{}", i + 1), boot);
+    SIMBUS_ASSERT(added == index);
+    world.spawn(added, "boot", boot);
+  }
+}
+
+core::ClientConfig client_config(const BrokerRun& run, bool ordered) {
+  core::ClientConfig config;
+  config.brokers.assign(run.brokers.begin(), run.brokers.end());
+  config.ordered = ordered;
+  if (run.options.retry_storm) {
+    config.request_timeout_us = 30'000;  // shorter than a commit under faults: many retries
+    config.attempts_max = 40;
+  }
+  return config;
+}
+
+// A publisher: one publish at a time (so per-publisher order is defined), unique payloads.
+void publisher_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, sim::NodeIndex self, std::int64_t id,
+                    std::int64_t publishes) {
+  SimEnv env(world, self);
+  core::BrokerClient client(env, client_config(*run, true), 1000 + static_cast<std::uint64_t>(id));
+  const std::int64_t gap_us = std::max<std::int64_t>(1'000, run->options.fault_period_us / std::max<std::int64_t>(publishes, 1));
+  auto publish_one = [&](std::int64_t n) {
+    const std::string& channel = run->channels[world.draw_below(sim::DataTag::kUser, run->channels.size())];
+    const std::string payload = fmt::format("p{}-{}", id, n);
+    const std::size_t op = invoke(*run, id, "publish", channel, {checkers::text_value(payload)}, world.now_us());
+    auto reply = client.publish({channel}, "evt", payload);
+    if (!reply) {
+      complete(*run, op, checkers::Status::info, {}, world.now_us());
+    } else if (reply->status == core::Status::ok && reply->seqs.size() == 1) {
+      complete(*run, op, checkers::Status::ok, {checkers::int_value(static_cast<std::int64_t>(reply->seqs[0].seq))},
+               world.now_us());
+    } else {
+      complete(*run, op, checkers::Status::fail, {}, world.now_us());
+    }
+  };
+  std::int64_t n = 0;
+  for (; n < publishes; ++n) {
+    publish_one(n);
+    world.sleep_for_us(static_cast<std::int64_t>(world.draw_below(sim::DataTag::kUser, static_cast<std::uint64_t>(gap_us))) + 1);
+  }
+  // Liveness: after the faults heal, a few more publishes must complete within the bound.
+  while (run->nemesis.heal_time_us < 0) world.sleep_for_us(10'000);
+  world.sleep_for_us(500'000);
+  for (std::int64_t k = 0; k < kQuietPublishes; ++k, ++n) publish_one(n);
+  run->publishers_done += 1;
+}
+
+// A subscriber: connects, subscribes to every channel, records what reaches its inbox.
+// Ordered clients repair gaps by resuming; when the broker they are on dies (or, with
+// resume_clients, now and then anyway) they reconnect elsewhere and resume from the last
+// sequence number they saw. Each connection gets a fresh client object, so nothing of the
+// old connection's tracking leaks into the new one.
+void subscriber_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, sim::NodeIndex self, std::int64_t id) {
+  SimEnv env(world, self);
+  const std::string session = fmt::format("sub{}", id);
+  std::map<std::string, std::uint64_t> last_seq;  // per channel: last delivered sequence number
+  std::size_t rotation = static_cast<std::size_t>(id);
+  bool subscribed_once = false;
+  while (true) {
+    const core::NodeId broker = run->brokers[rotation++ % run->brokers.size()];
+    const auto broker_index = static_cast<sim::NodeIndex>(broker);
+    core::BrokerClient client(env, client_config(*run, true), 5000 + static_cast<std::uint64_t>(id));
+    auto socket = client.connect(broker);
+    if (!socket) continue;
+    const std::uint64_t incarnation = world.incarnation(broker_index);
+    bool all = true;
+    std::map<std::string, std::uint64_t> fresh_seq;
+    for (const std::string& channel : run->channels) {
+      core::SubscribeRequest request{*socket, channel, "", "", subscribed_once, last_seq[channel]};
+      auto reply = client.subscribe(broker, request);
+      if (!reply || reply->status != core::Status::ok) {
+        all = false;
+        break;
+      }
+      fresh_seq[channel] = reply->seq_last;
+    }
+    if (!all) {
+      client.disconnect(broker, *socket);
+      continue;
+    }
+    if (!subscribed_once) {
+      subscribed_once = true;
+      for (const std::string& channel : run->channels) {
+        last_seq[channel] = fresh_seq[channel];
+        checkers::Subscription sub;
+        sub.session = session;
+        sub.channel = channel;
+        sub.subscribe_time = world.now_us();
+        run->deliveries.subscriptions.push_back(sub);
+      }
+    }
+    const std::int64_t connected_at_us = world.now_us();
+    // Receive until the broker we are on restarts (its connections are gone with it).
+    while (world.incarnation(broker_index) == incarnation && world.node_up(broker_index)) {
+      client.poll(100'000);
+      bool expired = false;
+      while (!client.inbox().empty()) {
+        core::Message m = std::move(client.inbox().front());
+        client.inbox().pop_front();
+        if (auto* e = std::get_if<core::EventMessage>(&m)) {
+          checkers::Delivery d;
+          d.session = session;
+          d.channel = e->channel;
+          d.kind = checkers::DeliveryKind::event;
+          d.seq = static_cast<std::int64_t>(e->seq);
+          d.payload = e->data;
+          d.time = world.now_us();
+          run->deliveries.deliveries.push_back(std::move(d));
+          last_seq[e->channel] = std::max(last_seq[e->channel], e->seq);
+        } else if (auto* missed = std::get_if<core::MissedEvents>(&m)) {
+          checkers::Delivery d;
+          d.session = session;
+          d.channel = missed->channel;
+          d.kind = checkers::DeliveryKind::missed;
+          d.seq = static_cast<std::int64_t>(missed->first_seq);
+          d.time = world.now_us();
+          run->deliveries.deliveries.push_back(std::move(d));
+          last_seq[missed->channel] = std::max(last_seq[missed->channel], missed->last_seq);
+        } else if (std::holds_alternative<core::SessionExpired>(m)) {
+          expired = true;
+        }
+      }
+      if (expired) break;
+      if (run->options.resume_clients && world.now_us() - connected_at_us > 1'500'000 &&
+          world.draw_chance(sim::DataTag::kUser, 1, 20)) {
+        break;  // move to another broker and resume there
+      }
+    }
+    client.disconnect(broker, *socket);
+  }
+}
+
+// A presence member: joins the presence channel as its user, leaves, joins again.
+void member_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, sim::NodeIndex self, std::int64_t id) {
+  SimEnv env(world, self);
+  core::BrokerClient client(env, client_config(*run, true), 8000 + static_cast<std::uint64_t>(id));
+  const std::string channel = "presence-room";
+  const std::string user = fmt::format("u{}", id % 2);  // two connections per user
+  const std::string session = fmt::format("member{}", id);
+  const std::string channel_data = fmt::format("{{\"user_id\":\"{}\"}}", user);
+  std::size_t rotation = static_cast<std::size_t>(id);
+  for (int round = 0; round < 3; ++round) {
+    const core::NodeId broker = run->brokers[rotation++ % run->brokers.size()];
+    auto socket = client.connect(broker);
+    if (!socket) continue;
+    const std::string auth = core::sign_subscription(run->app, *socket, channel, channel_data);
+    auto reply = client.subscribe(broker, core::SubscribeRequest{*socket, channel, auth, channel_data, false, 0});
+    if (!reply || reply->status != core::Status::ok) continue;
+    world.sleep_for_us(200'000 + static_cast<std::int64_t>(world.draw_below(sim::DataTag::kUser, 800'000)));
+    client.unsubscribe(broker, core::UnsubscribeRequest{*socket, channel});
+    world.sleep_for_us(100'000);
+  }
+  (void)session;
+}
+
+std::string format_violation(const checkers::CheckReport& report, const checkers::History& history) {
+  const auto& v = report.violations.front();
+  std::string ops;
+  for (std::size_t i = 0; i < v.operations.size() && i < 4; ++i) {
+    ops += fmt::format("; {}", checkers::format_operation(history.operations[v.operations[i]]));
+  }
+  return fmt::format("{} (window {}..{} us{})", v.message, v.window_begin, v.window_end, ops);
+}
+
+void end_checks(ScenarioContext& ctx, const std::shared_ptr<BrokerRun>& run) {
+  if (!run->state_machine_violation.empty()) {
+    ctx.fail("raft-state-machine-safety", run->state_machine_violation);
+    return;
+  }
+  const auto raft = checkers::check_raft_safety(run->raft_snapshots);
+  if (!raft.ok()) {
+    ctx.fail(raft.violations.front().checker, format_violation(raft, run->history));
+    return;
+  }
+  checkers::LinearizabilityLimits limits;
+  limits.steps_max = 5'000'000;
+  limits.memory_bytes_max = std::int64_t{256} << 20;
+  const auto model = checkers::make_model("channel");
+  if (model) {
+    const auto lin = checkers::check_linearizable(run->history, *model, limits);
+    if (lin.verdict == checkers::Verdict::not_linearizable) {
+      ctx.fail("linearizability", lin.explanation);
+      return;
+    }
+    if (lin.verdict == checkers::Verdict::unknown) ctx.report("linearizability: unknown (search limit hit)");
+  }
+  const auto delivery = checkers::check_delivery(run->history, run->deliveries);
+  if (!delivery.ok()) {
+    ctx.fail(delivery.violations.front().checker, format_violation(delivery, run->history));
+    return;
+  }
+  if (run->options.presence) {
+    const auto presence = checkers::check_presence(run->deliveries, run->nemesis.heal_time_us);
+    if (!presence.ok()) {
+      ctx.fail(presence.violations.front().checker, format_violation(presence, run->history));
+      return;
+    }
+  }
+  checkers::LivenessOptions live;
+  live.heal_time = run->nemesis.heal_time_us + 500'000;
+  live.completion_bound = kLivenessBoundUs;
+  const auto liveness = checkers::check_liveness(run->history, nullptr, live);
+  if (!liveness.ok()) {
+    ctx.fail(liveness.violations.front().checker, format_violation(liveness, run->history));
+    return;
+  }
+  if (run->publishers_done == 0 && !run->history.operations.empty()) {
+    ctx.fail("liveness", "no publisher finished its workload before the end of the quiet period");
+  }
+}
+
+}  // namespace
+
+std::vector<ParamSpec> broker_params(std::int64_t nodes_default) {
+  return {{"nodes", nodes_default, 1, 9, "broker nodes (Raft voters)"},
+          {"publishers", 2, 0, 16, "publishing clients"},
+          {"subscribers", 2, 0, 16, "subscribing clients"},
+          {"members", 0, 0, 16, "presence members (0: the scenario's default)"},
+          {"channels", 2, 1, 16, "public channels"},
+          {"publishes", 12, 0, 10'000, "publishes per publisher during the fault period"}};
+}
+
+void setup_broker_scenario(ScenarioContext& ctx, const BrokerScenarioOptions& options) {
+  sim::World& world = ctx.world;
+  auto run = std::make_shared<BrokerRun>();
+  run->options = options;
+  if (!ctx.bug.empty()) {
+    auto bug = core::bug_from_name(ctx.bug);
+    SIMBUS_ASSERT(bug.has_value());
+    run->bugs.enable(*bug);
+  }
+  for (std::int64_t c = 0; c < ctx.params.get("channels"); ++c) run->channels.push_back(fmt::format("news-{}", c));
+
+  sim::NetworkConfig net;
+  net.latency_us_min = 200;
+  net.latency_us_max = 3'000;
+  if (options.message_faults) {
+    // Swarm: each seed draws its own rates.
+    net.drop_per_million = static_cast<std::uint32_t>(world.draw_below(sim::DataTag::kNemesis, 150'001));
+    net.duplicate_per_million = static_cast<std::uint32_t>(world.draw_below(sim::DataTag::kNemesis, 100'001));
+    net.reorder_per_million = static_cast<std::uint32_t>(world.draw_below(sim::DataTag::kNemesis, 200'001));
+    ctx.report(fmt::format("network: drop {} ppm, duplicate {} ppm, reorder {} ppm", net.drop_per_million,
+                           net.duplicate_per_million, net.reorder_per_million));
+  }
+  world.network().configure(net);
+  sim::DiskConfig disk;
+  if (options.torn_writes) {
+    disk.torn_write_per_million = 500'000;
+    ctx.report("disk: unsynced writes lost at crash, first lost write torn half the time");
+  }
+  world.disk().configure(disk);
+
+  add_brokers(world, run, ctx.params.get("nodes"));
+  for (std::int64_t i = 0; i < ctx.params.get("publishers"); ++i) {
+    const sim::NodeIndex node = world.add_node(fmt::format("pub{}", i));
+    const std::int64_t publishes = ctx.params.get("publishes");
+    world.spawn(node, "publisher", [&world, run, node, i, publishes] { publisher_main(world, run, node, i, publishes); });
+  }
+  for (std::int64_t i = 0; i < ctx.params.get("subscribers"); ++i) {
+    const sim::NodeIndex node = world.add_node(fmt::format("sub{}", i));
+    world.spawn(node, "subscriber", [&world, run, node, i] { subscriber_main(world, run, node, i); });
+  }
+  std::int64_t members = ctx.params.get("members");
+  if (members == 0 && options.presence) members = 4;
+  for (std::int64_t i = 0; i < members; ++i) {
+    const sim::NodeIndex node = world.add_node(fmt::format("member{}", i));
+    world.spawn(node, "member", [&world, run, node, i] { member_main(world, run, node, i); });
+  }
+
+  world.spawn(sim::kControlNode, "raft-observer", [&world, run] {
+    while (true) {
+      world.sleep_for_us(kRaftSampleIntervalUs);
+      sample_raft(*run, world);
+    }
+  });
+  NemesisSetup nemesis;
+  nemesis.kinds = options.nemesis;
+  nemesis.fault_period_us = options.fault_period_us;
+  nemesis.quiet_period_us = options.quiet_period_us;
+  nemesis.brokers = run->brokers;
+  nemesis.leader_of = [run, &world]() -> std::optional<sim::NodeIndex> {
+    for (const auto& [index, weak] : run->nodes) {
+      auto node = weak.lock();
+      if (node && world.node_up(index) && node->raft() && node->raft()->role() == core::Role::leader) return index;
+    }
+    return std::nullopt;
+  };
+  start_nemesis(ctx, nemesis, &run->nemesis);
+
+  ctx.at_end([&ctx, run] {
+    sample_raft(*run, ctx.world);
+    end_checks(ctx, run);
+  });
+  ctx.history_jsonl = [run] {
+    std::ostringstream out;
+    checkers::write_jsonl(run->history, out, "channel");
+    return out.str();
+  };
+}
+
+}  // namespace simbus::scenarios

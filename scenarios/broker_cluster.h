@@ -1,0 +1,47 @@
+// The broker under test as a scenario: a Raft cluster of BrokerNodes on SimEnv, client
+// nodes running a workload (publishers, subscribers, presence members, channel-info
+// readers), a nemesis drawing its faults from the seed, a quiet period for liveness, and
+// the checkers judging the recorded history, delivery log and Raft states.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "scenarios/scenario.h"
+
+namespace simbus::scenarios {
+
+// Fault kinds a scenario's nemesis may use (bit flags). Which of them are active for a
+// seed, and their parameters, are drawn from the seed (swarm testing) and printed.
+enum NemesisKind : std::uint32_t {
+  kNemesisNone = 0,
+  kPartitionMajority = 1u << 0,  // split into a majority and a minority
+  kPartitionBridge = 1u << 1,    // two halves that only one bridge node sees both of
+  kPartitionRing = 1u << 2,      // each node sees only its ring neighbours
+  kIsolate = 1u << 3,            // one node cut from all
+  kOneWay = 1u << 4,             // one direction of one link cut
+  kFlaky = 1u << 5,              // many short random partitions
+  kCrashLeader = 1u << 6,
+  kCrashAny = 1u << 7,
+  kCrashAll = 1u << 8,           // every node down, then all back
+  kPause = 1u << 9,
+  kClockSkew = 1u << 10,
+  kClog = 1u << 11,
+};
+
+struct BrokerScenarioOptions {
+  std::uint32_t nemesis = kNemesisNone;
+  bool message_faults = false;     // drop / duplicate / reorder, rates drawn per seed
+  bool torn_writes = false;        // disk: torn last write and lost unsynced writes at crash
+  bool presence = false;           // presence members joining and leaving
+  bool resume_clients = false;     // ordered subscribers that reconnect elsewhere and resume
+  bool retry_storm = false;        // short client timeouts: many retried publishes
+  std::int64_t fault_period_us = 4'000'000;
+  std::int64_t quiet_period_us = 6'000'000;
+};
+
+// Declares the parameters every broker scenario takes (nodes, publishers, ...).
+std::vector<ParamSpec> broker_params(std::int64_t nodes_default);
+void setup_broker_scenario(ScenarioContext& ctx, const BrokerScenarioOptions& options);
+
+}  // namespace simbus::scenarios

@@ -1,0 +1,34 @@
+// The nemesis of the broker scenarios: a fiber on the control node that, for the fault
+// period, applies faults of the kinds its scenario allows (which of them, and their
+// parameters, drawn from the seed), then heals everything, restarts what is down, and
+// leaves a quiet period for liveness before stopping the world.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "scenarios/scenario.h"
+
+namespace simbus::scenarios {
+
+struct NemesisSetup {
+  std::uint32_t kinds = 0;  // NemesisKind flags (broker_cluster.h)
+  std::int64_t fault_period_us = 0;
+  std::int64_t quiet_period_us = 0;
+  std::vector<sim::NodeIndex> brokers;
+  std::function<std::optional<sim::NodeIndex>()> leader_of;  // the current leader, if known
+};
+
+struct NemesisState {
+  std::int64_t heal_time_us = -1;  // when the last fault healed; -1 while faults go on
+  std::int64_t faults = 0;
+};
+
+void start_nemesis(ScenarioContext& ctx, const NemesisSetup& setup, NemesisState* state);
+// "partition-majority,crash-leader": the names of the kinds in `kinds`.
+std::string nemesis_kind_names(std::uint32_t kinds);
+
+}  // namespace simbus::scenarios
