@@ -53,23 +53,55 @@ class Interner {
 using ValueInterner = Interner<Value, ValueHash>;
 using IdsInterner = Interner<std::vector<std::int32_t>, IdsHash>;
 
-// Memoised transitions of models whose next state is costly to build: (state, op) -> next.
+// Memoised transitions of models whose next state is costly to build: (state, op) -> next,
+// in one flat open-addressing table.
 class TransitionCache {
  public:
+  TransitionCache() : slots_(kSlotsInitial) {}
+
   // Returns a pointer to the cached next state, or nullptr.
   const std::int32_t* find(std::int32_t state, std::int32_t op) const {
-    auto it = map_.find(key(state, op));
-    return it == map_.end() ? nullptr : &it->second;
+    const std::uint64_t k = key(state, op);
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = mix64(k) & mask;; i = (i + 1) & mask) {
+      if (slots_[i].key == k) return &slots_[i].next;
+      if (slots_[i].key == kEmpty) return nullptr;
+    }
   }
-  void put(std::int32_t state, std::int32_t op, std::int32_t next) { map_[key(state, op)] = next; }
-  std::int64_t approx_bytes() const { return static_cast<std::int64_t>(map_.size()) * 32; }
+  void put(std::int32_t state, std::int32_t op, std::int32_t next) {
+    if ((count_ + 1) * 2 > slots_.size()) grow();
+    insert(key(state, op), next);
+  }
+  std::int64_t approx_bytes() const { return static_cast<std::int64_t>(slots_.size() * sizeof(Slot)); }
 
  private:
+  static constexpr std::size_t kSlotsInitial = 256;
+  static constexpr std::uint64_t kEmpty = ~std::uint64_t{0};
+  struct Slot {
+    std::uint64_t key = kEmpty;
+    std::int32_t next = 0;
+  };
   static std::uint64_t key(std::int32_t state, std::int32_t op) {
     return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(state)) << 32) |
            static_cast<std::uint32_t>(op);
   }
-  std::unordered_map<std::uint64_t, std::int32_t> map_;
+  void insert(std::uint64_t k, std::int32_t next) {
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = mix64(k) & mask;
+    while (slots_[i].key != kEmpty && slots_[i].key != k) i = (i + 1) & mask;
+    if (slots_[i].key == kEmpty) count_ += 1;
+    slots_[i] = Slot{k, next};
+  }
+  void grow() {
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    count_ = 0;
+    for (const Slot& s : old) {
+      if (s.key != kEmpty) insert(s.key, s.next);
+    }
+  }
+  std::vector<Slot> slots_;
+  std::size_t count_ = 0;
 };
 
 }  // namespace simbus::checkers

@@ -52,11 +52,19 @@ class KvPartition final : public PartitionModel {
     texts_.push_back("(a value no get reads)");
     hashes_.push_back(0);
     SIMBUS_ASSERT(static_cast<std::int32_t>(texts_.size()) == kUnobservable + 1);
+    // Results beginning with a put's value sit together in sorted order.
+    std::vector<bool> led(results_.size(), false);
+    for (const KvOp& put : ops_) {
+      if (put.kind != Kind::put) continue;
+      for (auto it = std::lower_bound(results_.begin(), results_.end(), put.text);
+           it != results_.end() && it->starts_with(put.text); ++it) {
+        led[it - results_.begin()] = true;
+      }
+    }
     for (KvOp& get : ops_) {
       if (get.kind != Kind::get) continue;
-      for (const KvOp& put : ops_) {
-        if (put.kind == Kind::put && get.text.starts_with(put.text)) get.put_can_lead_here = true;
-      }
+      auto it = std::lower_bound(results_.begin(), results_.end(), get.text);
+      get.put_can_lead_here = led[it - results_.begin()];
     }
   }
 

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -68,6 +69,7 @@ std::optional<Value> parse_initial(const std::string& text) {
 FileOutcome check_file(const std::string& path, const CheckOptions& options, HistoryFormat format,
                        const LinearizabilityLimits& limits, const std::atomic<bool>& cancel) {
   FileOutcome out;
+  const auto started = std::chrono::steady_clock::now();
   try {
     out.loaded = load_history(path, format);
   } catch (const ParseError& e) {
@@ -85,10 +87,17 @@ FileOutcome check_file(const std::string& path, const CheckOptions& options, His
     out.error = "unknown model '" + model_name + "' (" + model_names() + ")";
     return out;
   }
+  const auto loaded = std::chrono::steady_clock::now();
   try {
     out.result = check_linearizable(out.loaded.history, *model, limits, &cancel);
   } catch (const std::invalid_argument& e) {
     out.error = e.what();
+  }
+  if (std::getenv("SIMBUS_CHECK_DEBUG") != nullptr) {
+    using us = std::chrono::microseconds;
+    std::fprintf(stderr, "%s: load %lld us, check %lld us\n", path.c_str(),
+                 static_cast<long long>(std::chrono::duration_cast<us>(loaded - started).count()),
+                 static_cast<long long>(std::chrono::duration_cast<us>(std::chrono::steady_clock::now() - loaded).count()));
   }
   return out;
 }
