@@ -125,9 +125,12 @@ Json build_model(const VizInput& in) {
   model["steps_total"] = records.size();
   model["steps_drawn"] = n;
   Json lane_json = Json::array();
+  std::map<std::pair<std::string, std::string>, int> seen_names;  // a restarted node's fibers: "boot #2"
   for (std::size_t r = 0; r < order.size(); ++r) {
     const auto& [node, first, node_name, fiber] = lanes[order[r]];
-    lane_json.push_back({{"node", node}, {"node_name", node_name}, {"fiber", fiber}});
+    const int k = ++seen_names[{node_name, fiber}];
+    lane_json.push_back(
+        {{"node", node}, {"node_name", node_name}, {"fiber", k == 1 ? fiber : fmt::format("{} #{}", fiber, k)}});
   }
   model["lanes"] = lane_json;
 
@@ -252,11 +255,12 @@ constexpr const char* kPage = R"HTML(<!DOCTYPE html>
 <style>
 body { font: 13px/1.4 system-ui, sans-serif; margin: 0; color: #222; background: #fafafa; }
 header { padding: 8px 12px; background: #fff; border-bottom: 1px solid #ddd; }
+header pre { max-height: 40vh; overflow: auto; font: 12px monospace; color: #333; background: #f4f4f4; padding: 6px; }
 header h1 { font-size: 15px; margin: 0 0 4px 0; }
 .fail { color: #b00020; font-weight: 600; }
 .ok { color: #1b5e20; font-weight: 600; }
 #controls button { margin-right: 4px; }
-#wrap { position: relative; overflow: hidden; height: calc(100vh - 110px); min-height: 300px; cursor: grab; }
+#wrap { position: relative; overflow: auto; height: calc(100vh - 110px); min-height: 300px; cursor: grab; }
 svg { display: block; }
 .lane-label { font: 12px monospace; fill: #333; }
 .node-label { font: bold 12px sans-serif; fill: #555; }
@@ -299,13 +303,24 @@ svg { display: block; }
   const verdict = document.getElementById('verdict');
   if (M.check) {
     verdict.className = 'fail';
-    verdict.textContent = 'FAIL ' + M.check + ': ' + M.message + '  (status ' + M.status + ', trace-hash ' + M.trace_hash + ')';
+    const lines = M.message.split('\n');
+    verdict.textContent = 'FAIL ' + M.check + ': ' + lines[0] + '  (status ' + M.status + ', trace-hash ' + M.trace_hash + ')';
+    if (lines.length > 1) {
+      const more = document.createElement('details');
+      const sum = document.createElement('summary');
+      sum.textContent = 'the whole message (' + lines.length + ' lines)';
+      const pre = document.createElement('pre');
+      pre.textContent = M.message;
+      more.appendChild(sum); more.appendChild(pre);
+      verdict.appendChild(more);
+    }
   } else {
     verdict.className = 'ok';
     verdict.textContent = 'result: ' + M.status + '  (trace-hash ' + M.trace_hash + ')';
   }
   if (M.steps_drawn < M.steps_total) verdict.textContent += '  [first ' + M.steps_drawn + ' of ' + M.steps_total + ' steps drawn]';
   const LABEL_W = 190, ROW_H = 26, TOP = 24, DX = 14;
+  let scale = 1, offset = 0;
   const lanes = M.lanes, steps = M.steps;
   const width = LABEL_W + Math.max(1, steps.length) * DX + 40;
   const height = TOP + lanes.length * ROW_H + 20;
@@ -338,9 +353,18 @@ svg { display: block; }
     t.textContent = ln.fiber;
     t.dataset.lane = ln.node_name + '/' + ln.fiber;
   });
-  // step axis
-  for (let i = 0; i < steps.length; i += Math.max(1, Math.round(60 / DX))) {
-    el('text', {x: xOf(i), y: 14, 'font-size': 10, 'text-anchor': 'middle', fill: '#777'}, stage).textContent = steps[i][0];
+  // step axis: outside the scaled stage, redrawn at every zoom so labels stay readable
+  const axis = el('g', {id: 'axis'});
+  function drawAxis() {
+    while (axis.firstChild) axis.removeChild(axis.firstChild);
+    let every = 1;
+    while (every * DX * scale < 70) every = every < 5 ? every + 1 : every * 2;
+    for (let i = 0; i < steps.length; i += every) {
+      const x = LABEL_W + (xOf(i) - LABEL_W) * scale + offset;
+      if (x < LABEL_W) continue;
+      el('text', {x: x, y: 14, 'font-size': 10, 'text-anchor': 'middle', fill: '#777'}, axis,
+         'step ' + steps[i][0] + ' at t=' + steps[i][1] + 'us').textContent = steps[i][0];
+    }
   }
   // fault spans
   M.fault_spans.forEach(([node, a, b]) => {
@@ -394,14 +418,14 @@ svg { display: block; }
        tag + ' choice = ' + value + ' at step ' + s[0]);
   });
   // zoom and pan: scale the stage horizontally, keep labels fixed
-  let scale = 1, offset = 0;
   function apply() {
     stage.setAttribute('transform', 'translate(' + (LABEL_W - LABEL_W * scale + offset) + ',0) scale(' + scale + ',1)');
-    svg.setAttribute('width', Math.max(wrap.clientWidth, width * scale + offset));
+    svg.setAttribute('width', Math.max(wrap.clientWidth, LABEL_W + (width - LABEL_W) * scale + offset));
+    drawAxis();
   }
   function zoom(f, cx) {
     const x = (cx === undefined ? wrap.clientWidth / 2 : cx);
-    const ns = Math.min(40, Math.max(0.02, scale * f));
+    const ns = Math.min(40, Math.max(0.002, scale * f));
     offset = x - (x - offset) * ns / scale;
     scale = ns; apply();
   }
@@ -418,6 +442,9 @@ svg { display: block; }
     if (t) { tip.textContent = t; tip.style.display = 'block'; tip.style.left = (e.clientX + 12) + 'px'; tip.style.top = (e.clientY + 12) + 'px'; }
     else tip.style.display = 'none';
   });
+  // Long executions open fitted to the window (zoom in from the overview).
+  const avail = Math.max(200, (wrap.clientWidth || 1200) - LABEL_W - 20);
+  if (steps.length * DX > avail) scale = Math.max(0.002, avail / (steps.length * DX));
   apply();
   document.body.dataset.rendered = lanes.length + ' lanes, ' + steps.length + ' steps, ' + M.messages.length + ' messages';
 })();
