@@ -81,10 +81,16 @@ void Reader::sequence(Node& out, char close, int depth) {
   }
 }
 
-static bool is_delimiter(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',' || c == '(' || c == ')' ||
-         c == '[' || c == ']' || c == '{' || c == '}' || c == '"' || c == ';';
-}
+// Characters that end a token, as one table lookup per character.
+struct DelimiterTable {
+  bool is[256] = {};
+  constexpr DelimiterTable() {
+    for (unsigned char c : std::string_view(" \t\r\n,()[]{}\";")) is[c] = true;
+  }
+};
+constexpr DelimiterTable kDelimiters;
+
+static bool is_delimiter(char c) { return kDelimiters.is[static_cast<unsigned char>(c)]; }
 
 void Reader::read_into(Node& node, int depth) {
   if (depth > kDepthMax) fail("nested too deeply");

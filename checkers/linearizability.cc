@@ -215,6 +215,12 @@ class Search {
       }
       cands_.push_back(op);
     }
+    // Try first the operation that must be placed soonest: it returns first, so a wrong
+    // guess about it shows sooner (halves the steps on Porcupine's kv logs).
+    if (!frame.forced) {
+      std::sort(cands_.begin() + frame.cand_begin, cands_.end(),
+                [&](std::int32_t a, std::int32_t b) { return ops_[a].ret_entry < ops_[b].ret_entry; });
+    }
     if (!frame.forced && prune_dead_) {
       for (std::int32_t c = frame.cand_begin; c < static_cast<std::int32_t>(cands_.size()); ++c) {
         std::int32_t op = cands_[c];

@@ -1,6 +1,7 @@
 // Jepsen/Knossos EDN histories: invoke and completion maps paired by process.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "checkers/edn.h"
@@ -58,6 +59,8 @@ History read_edn(std::string_view text, const std::string& file) {
   History history;
   history.source = file;
   std::unordered_map<std::int64_t, std::size_t> open;  // process -> operation
+  // Most histories hold an invoke and a completion per operation, one per line or map.
+  history.operations.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n') / 2 + 1));
   std::int64_t time = 0;
   edn::Node e;
   while (reader.next(e)) {
