@@ -68,6 +68,7 @@ void BrokerClient::on_missed(MissedEvents missed) {
 }
 
 void BrokerClient::flush(Tracked& t) {
+  if (!t.confirmed) return;
   while (!t.pending.empty() && t.pending.begin()->first <= t.delivered_seq + 1) {
     auto node = t.pending.extract(t.pending.begin());
     if (node.key() == t.delivered_seq + 1) {
@@ -116,7 +117,7 @@ std::optional<SubscribeReply> BrokerClient::subscribe(NodeId broker, const Subsc
   if (config_.ordered) {
     // Track before sending: replayed events may arrive before the reply.
     Tracked& t = tracked_[{request.socket_id, request.channel}];
-    t = Tracked{broker, request, request.resume ? request.last_seq : 0, {}, 0, env_.now_us()};
+    t = Tracked{broker, request, request.resume ? request.last_seq : 0, {}, 0, env_.now_us(), request.resume};
   }
   env_.send(broker, encode_message(request));
   auto reply = await<SubscribeReply>(config_.request_timeout_us * config_.attempts_max,
@@ -130,14 +131,15 @@ std::optional<SubscribeReply> BrokerClient::subscribe(NodeId broker, const Subsc
     tracked_.erase(it);
     return reply;
   }
+  it->second.confirmed = true;
   // A fresh subscription starts after the channel's current last event.
   if (!request.resume && it->second.delivered_seq < reply->seq_last) {
     it->second.delivered_seq = reply->seq_last;
     while (!it->second.pending.empty() && it->second.pending.begin()->first <= reply->seq_last) {
       it->second.pending.erase(it->second.pending.begin());
     }
-    flush(it->second);
   }
+  flush(it->second);
   return reply;
 }
 
@@ -164,6 +166,8 @@ std::optional<ClientEventReply> BrokerClient::client_event(NodeId broker,
 
 void BrokerClient::disconnect(NodeId broker, const std::string& socket_id) {
   env_.send(broker, encode_message(DisconnectRequest{socket_id}));
+  // Nothing more of this connection reaches the inbox.
+  std::erase_if(tracked_, [&](const auto& entry) { return entry.first.first == socket_id; });
 }
 
 NodeId BrokerClient::next_broker(NodeId hint) {

@@ -62,6 +62,9 @@ class BrokerClient {
     std::map<std::uint64_t, EventMessage> pending;
     std::int64_t gap_since_us = 0;
     std::int64_t last_activity_us = 0;
+    // A fresh subscription starts after the seq_last of its reply: until the reply comes,
+    // events are held, not delivered (an early one could be older than that start).
+    bool confirmed = false;
   };
   void on_event(EventMessage event);
   void on_missed(MissedEvents missed);
