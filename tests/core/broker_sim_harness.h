@@ -1,0 +1,189 @@
+// A 3-node broker cluster on the deterministic simulator (scenarios::SimEnv) with one
+// subscriber and one sequential publisher, and a nemesis that may crash leaders.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+
+#include "core/auth.h"
+#include "core/broker_node.h"
+#include "core/client.h"
+#include "scenarios/sim_env.h"
+#include "sim/network.h"
+#include "sim/strategy.h"
+#include "sim/world.h"
+
+namespace simbus::core::testing {
+
+struct Cluster {
+  std::vector<sim::NodeIndex> brokers;
+  std::map<NodeId, std::weak_ptr<BrokerNode>> nodes;
+  std::map<std::uint64_t, std::pair<std::uint64_t, std::uint64_t>> applied;  // index -> (term, sum)
+  std::string violation;
+  std::uint64_t leaders = 0;
+};
+
+inline BrokerConfig broker_config(const std::vector<sim::NodeIndex>& brokers, Bugs bugs) {
+  BrokerConfig config;
+  config.raft.members.assign(brokers.begin(), brokers.end());
+  config.compact_after_entries = 16;
+  config.bugs = bugs;
+  return config;
+}
+
+// Adds a broker node whose boot task (first start and every restart) builds a BrokerNode.
+inline sim::NodeIndex add_broker(sim::World& world, std::shared_ptr<Cluster> cluster, std::string name,
+                          std::function<BrokerConfig()> config) {
+  const sim::NodeIndex index = static_cast<sim::NodeIndex>(world.node_count());
+  auto boot = [&world, cluster, index, config] {
+    auto env = std::make_shared<scenarios::SimEnv>(world, index);
+    BrokerHooks hooks;
+    hooks.on_apply = [cluster](NodeId node, const LogEntry& entry) {
+      const auto value = std::make_pair(entry.term, checksum64(entry.command));
+      auto [it, inserted] = cluster->applied.emplace(entry.index, value);
+      if (!inserted && it->second != value && cluster->violation.empty()) {
+        cluster->violation = "state machine safety at index " + std::to_string(entry.index);
+      }
+    };
+    hooks.on_leader = [cluster](NodeId, std::uint64_t) { ++cluster->leaders; };
+    auto node = std::make_shared<BrokerNode>(env, config(), hooks);
+    cluster->nodes[index] = node;
+    node->run();
+  };
+  const sim::NodeIndex added = world.add_node(std::move(name), boot);
+  EXPECT_EQ(added, index);
+  world.spawn(added, "boot", boot);
+  return added;
+}
+
+struct RunResult {
+  sim::RunOutcome outcome;
+  std::vector<std::uint64_t> acked_seqs;
+  std::vector<std::uint64_t> received_seqs;
+  std::string violation;
+  std::uint64_t leaders = 0;
+  std::uint64_t crashes = 0;
+  std::uint64_t final_seq_last = 0;  // the channel's last sequence number, at the end
+};
+
+// crash_leader: twice, crash the leader (never broker 3, the subscriber's) and restart it.
+// isolate_leader: instead, cut the leader off from the other brokers (not from clients)
+// for 600 ms, then heal.
+inline RunResult run_cluster(std::uint64_t seed, bool crash_leader, std::uint32_t drop_per_million,
+                      int publishes, Bugs bugs = {}, bool isolate_leader = false) {
+  sim::WorldOptions options;
+  options.seed = seed;
+  options.time_us_max = 120'000'000;
+  std::string error;
+  sim::World world(options, sim::make_strategy("random", &error));
+  sim::NetworkConfig net;
+  net.drop_per_million = drop_per_million;
+  net.duplicate_per_million = drop_per_million / 2;
+  net.reorder_per_million = 100'000;
+  world.network().configure(net);
+  auto cluster = std::make_shared<Cluster>();
+  // Node 0 is the simulator's control node; brokers are 1..3, clients 4 and 5.
+  std::vector<sim::NodeIndex> brokers{1, 2, 3};
+  auto config = [brokers, bugs] { return broker_config(brokers, bugs); };
+  for (int i = 0; i < 3; ++i) add_broker(world, cluster, "b" + std::to_string(i + 1), config);
+  const sim::NodeIndex subscriber = world.add_node("sub");
+  const sim::NodeIndex publisher = world.add_node("pub");
+  auto result = std::make_shared<RunResult>();
+  auto subscribed = std::make_shared<bool>(false);
+  auto published_all = std::make_shared<bool>(false);
+
+  world.spawn(subscriber, "subscriber", [&world, subscriber, result, subscribed, publishes] {
+    scenarios::SimEnv env(world, subscriber);
+    BrokerClient client(env, ClientConfig{{1, 2, 3}}, 1000);
+    // Subscribe through broker 3, which the nemesis never crashes.
+    std::optional<std::string> socket;
+    while (!socket) socket = client.connect(3);
+    std::optional<SubscribeReply> reply;
+    while (!reply) reply = client.subscribe(3, SubscribeRequest{*socket, "news", "", "", false, 0});
+    EXPECT_EQ(reply->status, Status::ok);
+    *subscribed = true;
+    std::uint64_t last = reply->seq_last;
+    while (true) {
+      client.poll(100'000);
+      while (!client.inbox().empty()) {
+        Message m = std::move(client.inbox().front());
+        client.inbox().pop_front();
+        if (auto* e = std::get_if<EventMessage>(&m)) {
+          result->received_seqs.push_back(e->seq);
+          last = e->seq;
+        }
+      }
+      if (static_cast<int>(result->received_seqs.size()) >= publishes) break;
+    }
+    (void)last;
+  });
+
+  world.spawn(publisher, "publisher", [&world, publisher, result, subscribed, published_all, publishes] {
+    scenarios::SimEnv env(world, publisher);
+    BrokerClient client(env, ClientConfig{{1, 2, 3}}, 2000);
+    while (!*subscribed) env.sleep_for_us(10'000);
+    for (int i = 0; i < publishes; ++i) {
+      std::optional<PublishReply> reply;
+      while (!reply) reply = client.publish({"news"}, "evt", "payload " + std::to_string(i));
+      EXPECT_EQ(reply->status, Status::ok);
+      if (reply->status == Status::ok) result->acked_seqs.push_back(reply->seqs.at(0).seq);
+      env.sleep_for_us(20'000);
+    }
+    *published_all = true;
+  });
+
+  world.spawn(sim::kControlNode, "nemesis", [&world, cluster, crash_leader, isolate_leader, published_all, result, publishes] {
+    if (isolate_leader) {
+      world.sleep_for_us(300'000);
+      for (auto& [id, weak] : cluster->nodes) {
+        auto node = weak.lock();
+        if (id != 3 && node && node->raft() && node->raft()->role() == Role::leader) {
+          for (auto& [other, unused] : cluster->nodes) {
+            if (other != id) world.network().partition(id, other);  // clients still reach it
+          }
+          world.sleep_for_us(600'000);
+          world.network().heal();
+          break;
+        }
+      }
+    }
+    if (crash_leader) {
+      for (int round = 0; round < 2; ++round) {
+        world.sleep_for_us(400'000);
+        for (auto& [id, weak] : cluster->nodes) {
+          auto node = weak.lock();
+          if (id != 3 && node && node->raft() && node->raft()->role() == Role::leader) {
+            world.crash(id);
+            ++result->crashes;
+            world.sleep_for_us(300'000);
+            world.restart(id);
+            break;
+          }
+        }
+      }
+    }
+    // Until everything published arrived, or 5 s after the last publish (lost events).
+    std::int64_t give_up_us = 0;
+    while (!*published_all || static_cast<int>(result->received_seqs.size()) < publishes) {
+      world.sleep_for_us(50'000);
+      if (*published_all && give_up_us == 0) give_up_us = world.now_us() + 5'000'000;
+      if (give_up_us != 0 && world.now_us() >= give_up_us) break;
+    }
+    for (auto& [id, weak] : cluster->nodes) {
+      if (auto node = weak.lock()) {
+        result->final_seq_last = std::max(result->final_seq_last, node->channels().info("news").seq_last);
+      }
+    }
+    world.stop();
+  });
+
+  result->outcome = world.run();
+  result->violation = cluster->violation;
+  result->leaders = cluster->leaders;
+  return *result;
+}
+
+
+}  // namespace simbus::core::testing
