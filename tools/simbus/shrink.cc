@@ -6,6 +6,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <tuple>
 #include <vector>
 
@@ -31,6 +32,8 @@ struct Candidate {
   // When the last fiber cannot go on and no directive applies: the first enabled action,
   // or (true) the last one.
   bool fallback_last = false;
+  // When the last fiber cannot go on, first return to the fiber preempted most recently.
+  bool return_to_preempted = false;
 };
 
 Candidate candidate_from_log(const sim::ChoiceLog& log) {
@@ -56,6 +59,11 @@ class GuidedStrategy final : public sim::Strategy {
   std::size_t pick(std::span<const sim::EnabledAction> enabled, const sim::PickContext& ctx) override {
     std::size_t chosen = enabled.size();
     if (enabled.size() > 1) {
+      for (const sim::EnabledAction& e : enabled) {
+        if (std::find(seen_actors_.begin(), seen_actors_.end(), e.actor) == seen_actors_.end()) {
+          if (seen_actors_.size() < kSeenActorsMax) seen_actors_.push_back(e.actor);
+        }
+      }
       const std::size_t at = cursor_++;
       if (at < candidate_.schedule.size() && !candidate_.schedule[at].keep_running) {
         const Directive& d = candidate_.schedule[at];
@@ -66,13 +74,35 @@ class GuidedStrategy final : public sim::Strategy {
           if (enabled[i].actor == d.actor) chosen = i;
         }
       }
-      for (std::size_t i = 0; i < enabled.size() && chosen == enabled.size(); ++i) {
-        if (enabled[i].actor == last_actor_) chosen = i;
+      const std::size_t directed = chosen;
+      std::size_t last = enabled.size();
+      for (std::size_t i = 0; i < enabled.size(); ++i) {
+        if (enabled[i].actor == last_actor_) last = i;
+      }
+      if (directed != enabled.size() && last != enabled.size() && directed != last) {
+        preempted_.push_back(last_actor_);  // a switch away from a fiber that could go on
+      }
+      if (chosen == enabled.size()) chosen = last;
+      // The last fiber cannot go on: return to the fiber preempted most recently.
+      while (candidate_.return_to_preempted && chosen == enabled.size() && !preempted_.empty()) {
+        const sim::FiberId back = preempted_.back();
+        preempted_.pop_back();
+        for (std::size_t i = 0; i < enabled.size(); ++i) {
+          if (enabled[i].actor == back) chosen = i;
+        }
       }
     }
     if (chosen == enabled.size()) chosen = candidate_.fallback_last ? enabled.size() - 1 : 0;
     last_actor_ = enabled[chosen].actor;
     return chosen;
+  }
+
+  // Every fiber (or event) seen at a point with a choice: the targets of retargeting moves.
+  static constexpr std::size_t kSeenActorsMax = 64;
+  std::vector<sim::FiberId> seen_actors() const {
+    std::vector<sim::FiberId> out = seen_actors_;
+    std::sort(out.begin(), out.end());
+    return out;
   }
 
   std::optional<std::uint64_t> choose_data(const sim::DataChoice& d) override {
@@ -85,6 +115,8 @@ class GuidedStrategy final : public sim::Strategy {
   Candidate candidate_;
   std::size_t cursor_ = 0;
   sim::FiberId last_actor_ = 0;
+  std::vector<sim::FiberId> preempted_;
+  std::vector<sim::FiberId> seen_actors_;
 };
 
 bool is_failure(const scenarios::RunResult& r) {
@@ -103,6 +135,12 @@ class Shrinker {
     check_ = original.outcome.check;
     current_ = std::move(original);
     current_size_ = measure(current_);
+    // The original ran under the replay strategy: run it once more, guided, to learn its fibers.
+    scenarios::RunRequest probe = base_;
+    auto strategy = std::make_shared<GuidedStrategy>(candidate_from_log(current_.log));
+    probe.strategy_object = strategy;
+    scenarios::run_scenario(probe);
+    current_actors_ = strategy->seen_actors();
   }
 
   bool out_of_budget() {
@@ -119,12 +157,22 @@ class Shrinker {
     if (out_of_budget()) return false;
     attempts_ += 1;
     scenarios::RunRequest r = base_;
-    r.strategy_object = std::make_shared<GuidedStrategy>(std::move(candidate));
+    auto strategy = std::make_shared<GuidedStrategy>(std::move(candidate));
+    r.strategy_object = strategy;
     scenarios::RunResult result = scenarios::run_scenario(r);
     if (!is_failure(result) || result.outcome.check != check_) return false;
     const ExecutionSize size = measure(result);
     if (!(size < current_size_)) return false;
+    if (collecting_) {  // best improvement: remember the smallest, keep searching
+      if (!best_ || size < best_size_) {
+        best_ = std::move(result);
+        best_size_ = size;
+        best_actors_ = strategy->seen_actors();
+      }
+      return false;
+    }
     current_ = std::move(result);
+    current_actors_ = strategy->seen_actors();
     current_size_ = size;
     accepted_ += 1;
     return true;
@@ -135,11 +183,14 @@ class Shrinker {
   // Keeps only the first k directives, for growing k: the shortest prefix that still fails.
   bool truncate_pass() {
     const std::size_t n = candidate_from_log(current_.log).schedule.size();
-    for (std::size_t k = 0; k < n; k = k == 0 ? 1 : k * 2) {
-      for (bool fallback_last : {false, true}) {
+    // Every prefix length for short logs, powers of two for long ones.
+    constexpr std::size_t kLinearPrefixesMax = 256;
+    for (std::size_t k = 0; k < n; k = (k == 0 || n <= kLinearPrefixesMax) ? k + 1 : k * 2) {
+      for (int fallback = 0; fallback < 4; ++fallback) {
         Candidate c = current_candidate();
         c.schedule.resize(k);
-        c.fallback_last = fallback_last;
+        c.fallback_last = (fallback & 1) != 0;
+        c.return_to_preempted = (fallback & 2) != 0;
         if (try_candidate(std::move(c))) return true;
         if (budget_hit_) return false;
       }
@@ -223,18 +274,44 @@ class Shrinker {
   // no more preemptions, or (second) the rest of the log as before. Finds the one- or
   // two-switch schedules the passes above cannot reach by removing directives alone.
   bool retarget_pass() {
+    // Short logs: try every move and take the best; long ones: the first that helps.
+    constexpr std::size_t kBestImprovementDirectivesMax = 64;
     const Candidate base = current_candidate();
-    std::vector<sim::FiberId> actors;
+    collecting_ = base.schedule.size() <= kBestImprovementDirectivesMax;
+    best_.reset();
+    const bool found = retarget_moves(base);
+    collecting_ = false;
+    if (best_) {
+      current_ = std::move(*best_);
+      current_size_ = best_size_;
+      current_actors_ = best_actors_;
+      best_.reset();
+      accepted_ += 1;
+      return true;
+    }
+    return found;
+  }
+
+  // The fibers a move may switch to: every one seen at a choice of the current execution
+  // (a fiber that only ran alone at the end appears in no directive).
+  std::vector<sim::FiberId> moves_actors(const Candidate& base) const {
+    std::vector<sim::FiberId> actors = current_actors_;
     for (const Directive& d : base.schedule) actors.push_back(d.actor);
     std::sort(actors.begin(), actors.end());
     actors.erase(std::unique(actors.begin(), actors.end()), actors.end());
-    for (int variant = 0; variant < 3; ++variant) {
-      const bool keep_rest = variant == 2;
+    return actors;
+  }
+
+  bool retarget_moves(const Candidate& base) {
+    const std::vector<sim::FiberId> actors = moves_actors(base);
+    for (int variant = 0; variant < 8; ++variant) {
+      const bool keep_rest = (variant & 2) != 0;
       for (std::size_t i = 0; i < base.schedule.size(); ++i) {
         for (sim::FiberId a : actors) {
           if (a == base.schedule[i].actor) continue;
           Candidate c = base;
-          c.fallback_last = variant == 1;
+          c.fallback_last = (variant & 1) != 0;
+          c.return_to_preempted = (variant & 4) != 0;
           c.schedule[i] = {false, true, a, 0};
           if (!keep_rest) {
             for (std::size_t j = i + 1; j < c.schedule.size(); ++j) c.schedule[j].keep_running = true;
@@ -247,6 +324,46 @@ class Shrinker {
     return false;
   }
 
+  // Two context switches moved at once, for short logs where one move is stuck in a
+  // local minimum (best improvement over every pair).
+  bool pair_pass() {
+    constexpr std::size_t kPairMovesMax = 128;  // (directives x fibers) at most
+    const Candidate base = current_candidate();
+    const std::vector<sim::FiberId> actors = moves_actors(base);
+    const std::size_t n = base.schedule.size();
+    if (n * actors.size() > kPairMovesMax) return false;
+    collecting_ = true;
+    best_.reset();
+    for (int variant = 0; variant < 4 && !budget_hit_; ++variant) {
+      for (std::size_t i = 0; i < n && !budget_hit_; ++i) {
+        for (sim::FiberId a : actors) {
+          if (a == base.schedule[i].actor) continue;
+          for (std::size_t j = i + 1; j < n && !budget_hit_; ++j) {
+            for (sim::FiberId b : actors) {
+              if (b == a) continue;
+              Candidate c = base;
+              c.fallback_last = (variant & 1) != 0;
+              c.return_to_preempted = (variant & 2) != 0;
+              c.schedule[i] = {false, true, a, 0};
+              c.schedule[j] = {false, true, b, 0};
+              for (std::size_t k = j + 1; k < n; ++k) c.schedule[k].keep_running = true;
+              try_candidate(std::move(c));
+              if (budget_hit_) break;
+            }
+          }
+        }
+      }
+    }
+    collecting_ = false;
+    if (!best_) return false;
+    current_ = std::move(*best_);
+    current_size_ = best_size_;
+    current_actors_ = best_actors_;
+    best_.reset();
+    accepted_ += 1;
+    return true;
+  }
+
   void run() {
     bool progress = true;
     while (progress && !budget_hit_) {
@@ -256,6 +373,7 @@ class Shrinker {
       progress = data_chunk_pass() || progress;
       progress = data_pass() || progress;
       if (!progress) progress = retarget_pass();
+      if (!progress) progress = pair_pass();
     }
   }
 
@@ -273,6 +391,11 @@ class Shrinker {
   ExecutionSize current_size_;
   std::uint64_t attempts_ = 0;
   std::uint64_t accepted_ = 0;
+  bool collecting_ = false;
+  std::optional<scenarios::RunResult> best_;
+  ExecutionSize best_size_;
+  std::vector<sim::FiberId> current_actors_;
+  std::vector<sim::FiberId> best_actors_;
   bool budget_hit_ = false;
 };
 
