@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "checkers/edn.h"
+#include "checkers/open_operations.h"
 #include "checkers/readers.h"
 
 namespace simbus::checkers {
@@ -58,7 +59,7 @@ History read_edn(std::string_view text, const std::string& file) {
   edn::Reader reader(text, file);
   History history;
   history.source = file;
-  std::unordered_map<std::int64_t, std::size_t> open;  // process -> operation
+  OpenOperations open;
   // Most histories hold an invoke and a completion per operation, one per line or map.
   history.operations.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n') / 2 + 1));
   std::int64_t time = 0;
@@ -80,7 +81,7 @@ History read_edn(std::string_view text, const std::string& file) {
     const edn::Node& value = e.get("value") ? *e.get("value") : kNil;
     const std::string& t = type->text;
     if (t == "invoke") {
-      if (open.count(process->integer)) {
+      if (open.contains(process->integer)) {
         fail(fmt::format("process {} invokes while its last operation is open", process->integer));
       }
       Operation op;
@@ -90,16 +91,13 @@ History read_edn(std::string_view text, const std::string& file) {
       if (function != "read" && function != "get") op.args = flatten(value, file);
       op.invoke_time = time;
       op.line = e.line;
-      open[op.process] = history.operations.size();
+      open.open(op.process, history.operations.size());
       history.operations.push_back(std::move(op));
       continue;
     }
-    auto it = open.find(process->integer);
-    if (it == open.end()) {
-      fail(fmt::format("process {} completes an operation it never invoked", process->integer));
-    }
-    Operation& op = history.operations[it->second];
-    open.erase(it);
+    std::optional<std::size_t> index = open.close(process->integer);
+    if (!index) fail(fmt::format("process {} completes an operation it never invoked", process->integer));
+    Operation& op = history.operations[*index];
     if (op.function != function) fail(fmt::format("completes {} but invoked {}", function, op.function));
     op.complete_time = time;
     if (t == "ok") {
@@ -123,10 +121,10 @@ History read_edn(std::string_view text, const std::string& file) {
       fail(fmt::format("unknown :type :{}", t));
     }
   }
-  for (auto& [process, index] : open) {
+  open.for_each([&](std::size_t index) {
     history.operations[index].status = Status::info;
     history.operations[index].complete_time = kTimeNever;
-  }
+  });
   return history;
 }
 

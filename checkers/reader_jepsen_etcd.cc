@@ -6,6 +6,7 @@
 #include <charconv>
 #include <unordered_map>
 
+#include "checkers/open_operations.h"
 #include "checkers/readers.h"
 
 namespace simbus::checkers {
@@ -60,7 +61,7 @@ class LineCursor {
 History read_jepsen_etcd(std::string_view text, const std::string& file) {
   History history;
   history.source = file;
-  std::unordered_map<std::int64_t, std::size_t> open;  // process -> operation
+  OpenOperations open;
   std::int64_t number = 0;
   while (!text.empty()) {
     std::size_t eol = text.find('\n');
@@ -85,7 +86,7 @@ History read_jepsen_etcd(std::string_view text, const std::string& file) {
       return Value{c.integer(w)};
     };
     if (type == ":invoke") {
-      if (open.count(process)) c.fail(fmt::format("process {} invokes while its last operation is open", process));
+      if (open.contains(process)) c.fail(fmt::format("process {} invokes while its last operation is open", process));
       Operation op;
       op.process = process;
       op.function = function;
@@ -102,14 +103,13 @@ History read_jepsen_etcd(std::string_view text, const std::string& file) {
       } else if (value != "nil") {
         c.fail("a read is invoked with nil");
       }
-      open[process] = history.operations.size();
+      open.open(process, history.operations.size());
       history.operations.push_back(std::move(op));
       continue;
     }
-    auto it = open.find(process);
-    if (it == open.end()) c.fail(fmt::format("process {} completes an operation it never invoked", process));
-    Operation& op = history.operations[it->second];
-    open.erase(it);
+    std::optional<std::size_t> index = open.close(process);
+    if (!index) c.fail(fmt::format("process {} completes an operation it never invoked", process));
+    Operation& op = history.operations[*index];
     if (op.function != function) c.fail(fmt::format("completes {} but invoked {}", function, op.function));
     op.complete_time = number;
     if (type == ":ok") {
@@ -129,10 +129,10 @@ History read_jepsen_etcd(std::string_view text, const std::string& file) {
       c.fail(fmt::format("unknown type '{}'", type));
     }
   }
-  for (auto& [process, index] : open) {
+  open.for_each([&](std::size_t index) {
     history.operations[index].status = Status::info;
     history.operations[index].complete_time = kTimeNever;
-  }
+  });
   return history;
 }
 
