@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstdint>
 #include <optional>
 #include <random>
@@ -226,7 +227,12 @@ TEST(LinearizabilityOracle, ThousandsOfFixedSeeds) {
   EXPECT_GT(tally.not_linearizable, kHistories / 10);
 }
 
+// A fixed seed and more cases than rapidcheck's default, unless RC_PARAMS says otherwise:
+// rapidcheck reads it once, on first use, after static initialisation.
+const bool kRapidcheckConfigured = setenv("RC_PARAMS", "seed=20261125 max_success=2000", 0) == 0;
+
 RC_GTEST_PROP(LinearizabilityOracle, RandomHistoriesAgree, ()) {
+  RC_PRE(kRapidcheckConfigured);
   const auto seed = *rc::gen::arbitrary<std::uint64_t>();
   const bool kv = *rc::gen::arbitrary<bool>();
   const bool corrupt = *rc::gen::arbitrary<bool>();
