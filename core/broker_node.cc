@@ -199,13 +199,18 @@ void BrokerNode::answer_info(NodeId client, std::uint64_t request_no, const std:
 }
 
 void BrokerNode::update_registry(
-    const std::function<void(std::map<std::string, NodeId>&)>& change) {
+    const std::function<void(std::map<std::string, NodeId>&)>& change, std::int64_t work_us) {
   // BUG(registry_update_without_lock): the read-modify-write below spans a scheduling
   // point; without the lock a concurrent update is lost.
   const bool locked = !bugs_.has(Bug::registry_update_without_lock);
   if (locked) registry_mutex_->lock();
   std::map<std::string, NodeId> copy = registry_;
-  env_->yield();  // stands for any scheduling point inside the update (I/O, logging)
+  // The work done inside the update (a handshake's checks, I/O, logging).
+  if (work_us > 0) {
+    env_->sleep_for_us(work_us);
+  } else {
+    env_->yield();
+  }
   change(copy);
   registry_ = std::move(copy);
   if (locked) registry_mutex_->unlock();
@@ -216,7 +221,8 @@ void BrokerNode::connect(NodeId client, std::uint64_t request_no) {
   const std::string socket_id =
       fmt::format("{}.{}", static_cast<std::uint64_t>(id_) * 100'000 + incarnation_ % 100'000,
                   sockets_opened_);
-  update_registry([&](auto& registry) { registry[socket_id] = client; });
+  const auto handshake_us = static_cast<std::int64_t>(env_->random_below(handshake_us_max));
+  update_registry([&](auto& registry) { registry[socket_id] = client; }, handshake_us);
   send(client, ConnectReply{request_no, socket_id});
 }
 
@@ -384,7 +390,7 @@ void BrokerNode::fanout_worker(int worker) {
     auto [client, payload] = std::move(fanout_queue_[worker].front());
     fanout_queue_[worker].erase(fanout_queue_[worker].begin());
     fanout_mutex_->unlock();
-    env_->sleep_for_us(static_cast<std::int64_t>(env_->random_below(2'000)));
+    env_->sleep_for_us(static_cast<std::int64_t>(env_->random_below(10'000)));  // the work of a send
     env_->send(client, std::move(payload));
   }
 }

@@ -34,6 +34,7 @@ inline constexpr std::size_t ops_per_batch_max = 256;
 inline constexpr std::size_t messages_per_ready_max = 32;
 inline constexpr std::size_t queued_ops_max = 65536;
 inline constexpr std::size_t publish_waiters_max = 65536;
+inline constexpr std::uint64_t handshake_us_max = 1'000;  // a connect's work, drawn per connect
 static_assert(ops_per_batch_max <= serial::list_elements_max);
 
 struct BrokerConfig {
@@ -98,7 +99,8 @@ class BrokerNode : public std::enable_shared_from_this<BrokerNode> {
   void answer_info(NodeId client, std::uint64_t request_no, const std::string& channel);
   void send(NodeId to, const Message& message);
   bool owns_socket(NodeId client, const std::string& socket_id) const;
-  void update_registry(const std::function<void(std::map<std::string, NodeId>&)>& change);
+  void update_registry(const std::function<void(std::map<std::string, NodeId>&)>& change,
+                       std::int64_t work_us = 0);
   void connect(NodeId client, std::uint64_t request_no);
   void fanout_worker(int worker);
 

@@ -89,5 +89,62 @@ TEST(BrokerBugs, RetryAppliedTwiceDuplicatesEvents) {
   EXPECT_EQ(runs_clean_without_bug, 10);
 }
 
+TEST(BrokerBugs, FanoutUnorderedWorkersReordersDelivery) {
+  int runs_out_of_order = 0;
+  for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+    const RunResult good = run_cluster(seed, false, 0, 30, Bugs{}, false, true);
+    EXPECT_TRUE(std::is_sorted(good.received_seqs.begin(), good.received_seqs.end())) << "seed " << seed;
+    EXPECT_EQ(good.received_seqs.size(), 30u);
+    const RunResult bad = run_cluster(seed, false, 0, 30, Bugs::only(Bug::fanout_unordered_workers), false, true);
+    if (!std::is_sorted(bad.received_seqs.begin(), bad.received_seqs.end())) ++runs_out_of_order;
+  }
+  EXPECT_GT(runs_out_of_order, 0);
+}
+
+// Clients connecting at once to one node: the handshake tasks race on the registry.
+int lost_connections(std::uint64_t seed, Bugs bugs) {
+  sim::WorldOptions options;
+  options.seed = seed;
+  options.time_us_max = 30'000'000;
+  std::string error;
+  sim::World world(options, sim::make_strategy("random", &error));
+  auto cluster = std::make_shared<testing::Cluster>();
+  std::vector<sim::NodeIndex> brokers{1, 2, 3};
+  auto config = [brokers, bugs] { return testing::broker_config(brokers, bugs); };
+  for (int i = 0; i < 3; ++i) testing::add_broker(world, cluster, "b" + std::to_string(i + 1), config);
+  auto lost = std::make_shared<int>(0);
+  auto finished = std::make_shared<int>(0);
+  constexpr int clients = 4;
+  for (int c = 0; c < clients; ++c) {
+    const sim::NodeIndex me = world.add_node("c" + std::to_string(c));
+    world.spawn(me, "client", [&world, me, c, lost, finished] {
+      scenarios::SimEnv env(world, me);
+      BrokerClient client(env, ClientConfig{{1, 2, 3}}, 50 + static_cast<std::uint64_t>(c));
+      env.sleep_for_us(500'000);  // all at the same instant
+      std::optional<std::string> socket = client.connect(3);
+      if (socket) {
+        auto reply = client.subscribe(3, SubscribeRequest{*socket, "a", "", "", false, 0});
+        if (!reply || reply->status != Status::ok) ++*lost;
+      }
+      ++*finished;
+    });
+  }
+  world.spawn(sim::kControlNode, "stop", [&world, finished] {
+    while (*finished < clients) world.sleep_for_us(10'000);
+    world.stop();
+  });
+  world.run();
+  return *lost;
+}
+
+TEST(BrokerBugs, RegistryUpdateWithoutLockLosesConnections) {
+  int lost_with_bug = 0;
+  for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+    EXPECT_EQ(lost_connections(seed, Bugs{}), 0) << "seed " << seed;
+    lost_with_bug += lost_connections(seed, Bugs::only(Bug::registry_update_without_lock));
+  }
+  EXPECT_GT(lost_with_bug, 0);
+}
+
 }  // namespace
 }  // namespace simbus::core

@@ -71,8 +71,11 @@ struct RunResult {
 // crash_leader: twice, crash the leader (never broker 3, the subscriber's) and restart it.
 // isolate_leader: instead, cut the leader off from the other brokers (not from clients)
 // for 600 ms, then heal.
+// fifo_raw: a network with one fixed latency and no reordering, and a subscriber in raw
+// mode, so the order the node sent events in is the order the subscriber records.
 inline RunResult run_cluster(std::uint64_t seed, bool crash_leader, std::uint32_t drop_per_million,
-                      int publishes, Bugs bugs = {}, bool isolate_leader = false) {
+                      int publishes, Bugs bugs = {}, bool isolate_leader = false,
+                      bool fifo_raw = false) {
   sim::WorldOptions options;
   options.seed = seed;
   options.time_us_max = 120'000'000;
@@ -81,7 +84,8 @@ inline RunResult run_cluster(std::uint64_t seed, bool crash_leader, std::uint32_
   sim::NetworkConfig net;
   net.drop_per_million = drop_per_million;
   net.duplicate_per_million = drop_per_million / 2;
-  net.reorder_per_million = 100'000;
+  net.reorder_per_million = fifo_raw ? 0 : 100'000;
+  if (fifo_raw) net.latency_us_min = net.latency_us_max;
   world.network().configure(net);
   auto cluster = std::make_shared<Cluster>();
   // Node 0 is the simulator's control node; brokers are 1..3, clients 4 and 5.
@@ -94,9 +98,11 @@ inline RunResult run_cluster(std::uint64_t seed, bool crash_leader, std::uint32_
   auto subscribed = std::make_shared<bool>(false);
   auto published_all = std::make_shared<bool>(false);
 
-  world.spawn(subscriber, "subscriber", [&world, subscriber, result, subscribed, publishes] {
+  world.spawn(subscriber, "subscriber", [&world, subscriber, result, subscribed, publishes, fifo_raw] {
     scenarios::SimEnv env(world, subscriber);
-    BrokerClient client(env, ClientConfig{{1, 2, 3}}, 1000);
+    ClientConfig client_config{{1, 2, 3}};
+    client_config.ordered = !fifo_raw;
+    BrokerClient client(env, client_config, 1000);
     // Subscribe through broker 3, which the nemesis never crashes.
     std::optional<std::string> socket;
     while (!socket) socket = client.connect(3);
@@ -120,7 +126,7 @@ inline RunResult run_cluster(std::uint64_t seed, bool crash_leader, std::uint32_
     (void)last;
   });
 
-  world.spawn(publisher, "publisher", [&world, publisher, result, subscribed, published_all, publishes] {
+  world.spawn(publisher, "publisher", [&world, publisher, result, subscribed, published_all, publishes, fifo_raw] {
     scenarios::SimEnv env(world, publisher);
     BrokerClient client(env, ClientConfig{{1, 2, 3}}, 2000);
     while (!*subscribed) env.sleep_for_us(10'000);
@@ -129,7 +135,7 @@ inline RunResult run_cluster(std::uint64_t seed, bool crash_leader, std::uint32_
       while (!reply) reply = client.publish({"news"}, "evt", "payload " + std::to_string(i));
       EXPECT_EQ(reply->status, Status::ok);
       if (reply->status == Status::ok) result->acked_seqs.push_back(reply->seqs.at(0).seq);
-      env.sleep_for_us(20'000);
+      if (!fifo_raw) env.sleep_for_us(20'000);  // fifo_raw: back to back, bursts of events
     }
     *published_all = true;
   });
