@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
+#include <string_view>
 
 #include "base/assert.h"
 #include "base/hash.h"
@@ -38,7 +40,7 @@ class KvPartition final : public PartitionModel {
         o.kind = op->function == "put" ? Kind::put : Kind::append;
         o.text = std::get<std::string>(op->args[0]);
       }
-      o.text_hash = hash_string(o.text);
+      if (o.kind == Kind::get) o.text_hash = text_hash(o.text);
       ops_.push_back(std::move(o));
     }
     for (const KvOp& o : ops_) {
@@ -48,7 +50,7 @@ class KvPartition final : public PartitionModel {
     results_.erase(std::unique(results_.begin(), results_.end()), results_.end());
     ids_.emplace(std::string(), 0);
     texts_.push_back(std::string());
-    hashes_.push_back(hash_string(""));
+    hashes_.push_back(text_hash(""));
     texts_.push_back("(a value no get reads)");
     hashes_.push_back(0);
     SIMBUS_ASSERT(static_cast<std::int32_t>(texts_.size()) == kUnobservable + 1);
@@ -73,7 +75,12 @@ class KvPartition final : public PartitionModel {
   bool may_become_valid(std::int32_t state, std::int32_t op) override {
     const KvOp& o = ops_[op];
     if (o.kind != Kind::get || o.put_can_lead_here) return true;
-    return state != kUnobservable && o.text.starts_with(texts_[state]);
+    if (state == kUnobservable) return false;
+    // The same pending get meets the same value in many configurations.
+    if (const std::int32_t* known = prefix_cache_.find(state, op)) return *known != 0;
+    const bool prefix = o.text.starts_with(texts_[state]);
+    prefix_cache_.put(state, op, prefix ? 1 : 0);
+    return prefix;
   }
 
   std::int32_t initial_state() override { return 0; }
@@ -107,7 +114,9 @@ class KvPartition final : public PartitionModel {
   std::string describe_state(std::int32_t state) const override {
     return value_to_string(Value{texts_[state]});
   }
-  std::int64_t memory_bytes() const override { return bytes_ + cache_.approx_bytes(); }
+  std::int64_t memory_bytes() const override {
+    return bytes_ + cache_.approx_bytes() + prefix_cache_.approx_bytes();
+  }
 
  private:
   // Values that begin no get's result can never be read: appends keep them so until a put
@@ -120,7 +129,7 @@ class KvPartition final : public PartitionModel {
 
   std::int32_t intern(std::string text) {
     if (!observable(text)) return kUnobservable;
-    std::uint64_t h = hash_string(text);
+    std::uint64_t h = text_hash(text);
     auto [it, inserted] = ids_.try_emplace(text, static_cast<std::int32_t>(texts_.size()));
     if (inserted) {
       bytes_ += static_cast<std::int64_t>(2 * text.size() + 64);
@@ -137,7 +146,11 @@ class KvPartition final : public PartitionModel {
   std::unordered_map<std::string, std::int32_t> ids_;
   std::vector<std::string> texts_;
   std::vector<std::uint64_t> hashes_;
+  // Word-at-a-time hashing: results and values run to kilobytes.
+  static std::uint64_t text_hash(std::string_view text) { return std::hash<std::string_view>{}(text); }
+
   TransitionCache cache_;
+  TransitionCache prefix_cache_;  // (value, get) -> 1 if the value begins the get's result
   std::int64_t bytes_ = 0;
 };
 
