@@ -214,6 +214,23 @@ TEST(RaftRules, LeaseReadIsImmediateOnlyWithinTheSkewBoundedLease) {
   EXPECT_TRUE(n->take_ready().reads.empty());
 }
 
+TEST(RaftRules, LeaseBugTrustsTheClockPastTheSkewBound) {
+  RaftConfig c = config(0);
+  c.lease_reads = true;
+  c.check_quorum = true;
+  c.lease_clock_skew_us_max = 50'000;
+  auto n = std::make_unique<RaftNode>(c, Bugs::only(Bug::lease_read_ignores_skew), RecoveredState{},
+                                      [](std::uint64_t b) { return b / 2; }, 0);
+  n->tick(1'000'000);
+  n->step(1'000'001, 1, VoteResponse{1, true, false});
+  Ready r = n->take_ready();
+  const std::uint64_t round = sent<AppendRequest>(r).at(0).second.read_ctx;
+  n->step(1'000'002, 1, AppendResponse{1, true, 1, 0, round});
+  n->take_ready();
+  ASSERT_TRUE(n->read(1'120'000, 2));  // inside 150 ms, outside 150 - 50 ms: served anyway
+  EXPECT_EQ(n->take_ready().reads.size(), 1u);
+}
+
 TEST(RaftRules, InstallSnapshotReplacesAShorterLogAndIgnoresStaleOnes) {
   auto n = make(1);
   n->step(10, 0, SnapshotRequest{2, 50, 2, 0, Bytes{1, 2}});
