@@ -343,6 +343,8 @@ class DporStrategy final : public Strategy {
     }
     v.push_back(a);
     std::vector<FiberId> initials;
+    bool all_disabled_wait_on_mutex = true;  // every initial not enabled before e is a lock
+    State& st_e = states_[e];
     for (std::size_t i = 0; i < v.size(); ++i) {
       const Event& x = events_[v[i]];
       bool initial = true;
@@ -351,6 +353,9 @@ class DporStrategy final : public Strategy {
       }
       if (initial && std::find(initials.begin(), initials.end(), x.action.actor) == initials.end()) {
         initials.push_back(x.action.actor);
+        if (!enabled_at(st_e, x.action.actor) && x.action.kind != ActionKind::kLock) {
+          all_disabled_wait_on_mutex = false;
+        }
       }
     }
     State& st = states_[e];
@@ -368,6 +373,10 @@ class DporStrategy final : public Strategy {
         return;
       }
     }
+    // No initial can run before e. If each waits for a mutex (held across e by e's actor
+    // or another), the reversal is infeasible as such: running that critical section
+    // first is the lock-order race, reversed on its own between the acquisitions.
+    if (all_disabled_wait_on_mutex) return;
     fallbacks_ += 1;
     for (const EnabledAction& x : st.enabled) {
       if (!in_backtrack(st, x.actor) && !asleep(st, x.actor)) st.backtrack.push_back(x.actor);
