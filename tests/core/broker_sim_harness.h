@@ -11,6 +11,7 @@
 #include "core/broker_node.h"
 #include "core/client.h"
 #include "scenarios/sim_env.h"
+#include "sim/disk.h"
 #include "sim/network.h"
 #include "sim/strategy.h"
 #include "sim/world.h"
@@ -21,8 +22,47 @@ struct Cluster {
   std::vector<sim::NodeIndex> brokers;
   std::map<NodeId, std::weak_ptr<BrokerNode>> nodes;
   std::map<std::uint64_t, std::pair<std::uint64_t, std::uint64_t>> applied;  // index -> (term, sum)
+  std::map<std::uint64_t, NodeId> leader_of_term;
   std::string violation;
   std::uint64_t leaders = 0;
+
+  void fail(std::string what) {
+    if (violation.empty()) violation = std::move(what);
+  }
+
+  // Log matching between every pair of live nodes, and leader completeness of every live
+  // leader against everything applied anywhere.
+  void check_logs() {
+    std::vector<RaftStatus> status;
+    for (auto& [id, weak] : nodes) {
+      if (auto node = weak.lock(); node && node->raft()) status.push_back(node->raft_status());
+    }
+    for (std::size_t a = 0; a < status.size(); ++a) {
+      std::map<std::uint64_t, const EntryDigest*> mine;
+      for (const EntryDigest& e : status[a].log) mine[e.index] = &e;
+      for (std::size_t b = a + 1; b < status.size(); ++b) {
+        bool matched = false;
+        for (auto it = status[b].log.rbegin(); it != status[b].log.rend(); ++it) {
+          auto other = mine.find(it->index);
+          if (other == mine.end()) continue;
+          if (!matched && other->second->term == it->term) matched = true;
+          if (matched && (other->second->term != it->term || other->second->checksum != it->checksum)) {
+            fail("log matching at index " + std::to_string(it->index));
+          }
+        }
+      }
+      if (status[a].role != Role::leader) continue;
+      for (const auto& [index, term_sum] : applied) {
+        if (index <= status[a].snapshot_index) continue;
+        auto it = mine.find(index);
+        if (it == mine.end() || it->second->term != term_sum.first ||
+            it->second->checksum != term_sum.second) {
+          fail("leader completeness: leader " + std::to_string(status[a].id) + " lacks " +
+               std::to_string(index));
+        }
+      }
+    }
+  }
 };
 
 inline BrokerConfig broker_config(const std::vector<sim::NodeIndex>& brokers, Bugs bugs) {
@@ -43,11 +83,18 @@ inline sim::NodeIndex add_broker(sim::World& world, std::shared_ptr<Cluster> clu
     hooks.on_apply = [cluster](NodeId node, const LogEntry& entry) {
       const auto value = std::make_pair(entry.term, checksum64(entry.command));
       auto [it, inserted] = cluster->applied.emplace(entry.index, value);
-      if (!inserted && it->second != value && cluster->violation.empty()) {
-        cluster->violation = "state machine safety at index " + std::to_string(entry.index);
+      if (!inserted && it->second != value) {
+        cluster->fail("state machine safety at index " + std::to_string(entry.index));
       }
     };
-    hooks.on_leader = [cluster](NodeId, std::uint64_t) { ++cluster->leaders; };
+    hooks.on_leader = [cluster](NodeId node, std::uint64_t term) {
+      ++cluster->leaders;
+      auto [it, inserted] = cluster->leader_of_term.emplace(term, node);
+      if (!inserted && it->second != node) {
+        cluster->fail("election safety: two leaders in term " + std::to_string(term));
+      }
+      cluster->check_logs();
+    };
     auto node = std::make_shared<BrokerNode>(env, config(), hooks);
     cluster->nodes[index] = node;
     node->run();
@@ -75,7 +122,7 @@ struct RunResult {
 // mode, so the order the node sent events in is the order the subscriber records.
 inline RunResult run_cluster(std::uint64_t seed, bool crash_leader, std::uint32_t drop_per_million,
                       int publishes, Bugs bugs = {}, bool isolate_leader = false,
-                      bool fifo_raw = false) {
+                      bool fifo_raw = false, bool disk_faults = false) {
   sim::WorldOptions options;
   options.seed = seed;
   options.time_us_max = 120'000'000;
@@ -87,6 +134,13 @@ inline RunResult run_cluster(std::uint64_t seed, bool crash_leader, std::uint32_
   net.reorder_per_million = fifo_raw ? 0 : 100'000;
   if (fifo_raw) net.latency_us_min = net.latency_us_max;
   world.network().configure(net);
+  if (disk_faults) {
+    sim::DiskConfig disk;
+    disk.crash_keeps_unsynced_prefix = true;
+    disk.torn_write_per_million = 300'000;
+    disk.bit_flip_per_million = 1'000;
+    world.disk().configure(disk);
+  }
   auto cluster = std::make_shared<Cluster>();
   // Node 0 is the simulator's control node; brokers are 1..3, clients 4 and 5.
   std::vector<sim::NodeIndex> brokers{1, 2, 3};
@@ -182,6 +236,7 @@ inline RunResult run_cluster(std::uint64_t seed, bool crash_leader, std::uint32_
         result->final_seq_last = std::max(result->final_seq_last, node->channels().info("news").seq_last);
       }
     }
+    cluster->check_logs();
     world.stop();
   });
 

@@ -2,6 +2,8 @@
 // commit and reach subscribers in order, across leader crashes and a lossy network.
 #include <gtest/gtest.h>
 
+#include <rapidcheck/gtest.h>
+
 #include "tests/core/broker_sim_harness.h"
 
 namespace simbus::core {
@@ -45,6 +47,21 @@ TEST(BrokerSim, SameSeedSameTraceHash) {
   const RunResult b = run_cluster(7, true, 20'000, 20);
   EXPECT_EQ(a.outcome.trace_hash, b.outcome.trace_hash);
   EXPECT_EQ(a.outcome.steps, b.outcome.steps);
+}
+
+// Raft safety on the simulated runtime: random seeds, loss, duplication, reordering, leader
+// crashes or partitions, torn writes and read bit-flips; every run also finishes (liveness).
+RC_GTEST_PROP(BrokerSim, RaftSafetyOnTheSimulator, ()) {
+  const auto seed = *rc::gen::inRange<std::uint64_t>(1, 1'000'000'000);
+  const bool crash = *rc::gen::arbitrary<bool>();
+  const bool isolate = !crash && *rc::gen::arbitrary<bool>();
+  const auto drop = *rc::gen::inRange<std::uint32_t>(0, 50'000);
+  const bool disk_faults = *rc::gen::arbitrary<bool>();
+  const RunResult r = run_cluster(seed, crash, drop, 15, Bugs{}, isolate, false, disk_faults);
+  RC_ASSERT(r.outcome.status == sim::RunStatus::kOk);
+  RC_ASSERT(r.violation == "");
+  RC_ASSERT(r.acked_seqs == one_to(15));
+  RC_ASSERT(r.received_seqs == one_to(15));
 }
 
 }  // namespace
