@@ -221,7 +221,8 @@ class Search {
       std::sort(cands_.begin() + frame.cand_begin, cands_.end(),
                 [&](std::int32_t a, std::int32_t b) { return ops_[a].ret_entry < ops_[b].ret_entry; });
     }
-    if (!frame.forced && prune_dead_) {
+    // A pending observation the model proves unreachable ends this configuration.
+    if (!frame.forced) {
       for (std::int32_t c = frame.cand_begin; c < static_cast<std::int32_t>(cands_.size()); ++c) {
         std::int32_t op = cands_[c];
         if (ops_[op].preserves && !model_.may_become_valid(state, op)) {
@@ -378,7 +379,6 @@ class Search {
   std::vector<std::int32_t> prev_;
   std::int32_t head_ = 0;
   std::int32_t required_count_ = 0;
-  bool prune_dead_ = true;
 
   bool started_ = false;
   std::int32_t linearized_ = 0;
