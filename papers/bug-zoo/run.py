@@ -46,11 +46,18 @@ def failing_seeds(scenario, strategy, bug, seed_start, runs):
     if bug:
         args += ["--bug", bug]
     start = time.monotonic()
-    subprocess.run(args, capture_output=True, text=True)
+    proc = subprocess.run(args, capture_output=True, text=True)
     seconds = time.monotonic() - start
-    with open(path) as f:
-        report = json.load(f)
-    os.unlink(path)
+    try:
+        with open(path) as f:
+            report = json.load(f)
+    except (OSError, ValueError):
+        # explore died without a report (a crash inside the run): count it as an error.
+        first = (proc.stderr.strip().splitlines() or ["no output"])[-1][:120]
+        return {"error": f"explore exited {proc.returncode}: {first}"}, seconds
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)
     return {f["seed"]: f["check"] for f in report["failures"]}, seconds
 
 
@@ -59,6 +66,8 @@ def main():
     ap.add_argument("--runs", type=int, default=100, help="seeds per range")
     ap.add_argument("--ranges", type=int, default=3)
     ap.add_argument("--only", nargs="*")
+    ap.add_argument("--skip", nargs="*", default=[])
+    ap.add_argument("--out", default="results.md")
     args = ap.parse_args()
     bugs = [line.split("\t")[0] for line in subprocess.run([common.SIMBUS, "bugs"], capture_output=True,
                                                             text=True).stdout.splitlines() if line.strip()]
@@ -67,12 +76,12 @@ def main():
              "|---|---|" + "---|" * len(STRATEGIES)]
     baseline_cache = {}
     for bug in bugs:
-        if args.only and bug not in args.only:
+        if (args.only and bug not in args.only) or bug in args.skip:
             continue
         scenario = SCENARIO_OF.get(bug, "broker-smoke")
         cells = []
         for strategy in STRATEGIES:
-            firsts, found_any, seconds_total, checks = [], False, 0.0, set()
+            firsts, found_any, seconds_total, checks, errors = [], False, 0.0, set(), []
             for r in range(args.ranges):
                 seed_start = 1 + r * args.runs
                 key = (scenario, strategy, seed_start)
@@ -80,21 +89,28 @@ def main():
                     baseline_cache[key] = failing_seeds(scenario, strategy, "", seed_start, args.runs)[0]
                 with_bug, seconds = failing_seeds(scenario, strategy, bug, seed_start, args.runs)
                 seconds_total += seconds
+                if "error" in with_bug or "error" in baseline_cache[key]:
+                    errors.append(with_bug.get("error") or baseline_cache[key].get("error"))
+                    continue
                 credited = sorted(s for s in with_bug if s not in baseline_cache[key])
                 if credited:
                     found_any = True
                     firsts.append(credited[0] - seed_start + 1)
                     checks.add(with_bug[credited[0]])
+            if errors:
+                print(f"{bug} {strategy}: {errors[0]}", file=sys.stderr, flush=True)
             if found_any:
                 cells.append(f"yes: {statistics.median(firsts):g} runs ({len(firsts)}/{args.ranges} ranges; "
                              f"{seconds_total:.1f}s; {','.join(sorted(checks))})")
             else:
-                cells.append(f"no ({args.ranges * args.runs} runs, {seconds_total:.1f}s)")
+                cells.append(f"no ({args.ranges * args.runs} runs, {seconds_total:.1f}s"
+                             f"{'; ' + str(len(errors)) + ' ranges crashed' if errors else ''})")
         lines.append(f"| {bug} | {scenario} | " + " | ".join(cells) + " |")
         print(lines[-1], flush=True)
     lines += ["", "baseline (no bug) failing seeds per (scenario, strategy, range): " +
-              "; ".join(f"{k[0]}/{k[1]}/{k[2]}: {len(v)}" for k, v in sorted(baseline_cache.items()))]
-    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results.md")
+              "; ".join(f"{k[0]}/{k[1]}/{k[2]}: {len(v)}" for k, v in sorted(baseline_cache.items())
+                        if "error" not in v)]
+    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), args.out)
     with open(out, "w") as f:
         f.write("\n".join(lines) + "\n")
 
