@@ -69,7 +69,12 @@ void BrokerClient::on_missed(MissedEvents missed) {
 
 void BrokerClient::flush(Tracked& t) {
   if (!t.confirmed) return;
-  while (!t.pending.empty() && t.pending.begin()->first <= t.delivered_seq + 1) {
+  while (true) {
+    if (t.skipped.erase(t.delivered_seq + 1) != 0) {
+      t.delivered_seq += 1;
+      continue;
+    }
+    if (t.pending.empty() || t.pending.begin()->first > t.delivered_seq + 1) break;
     auto node = t.pending.extract(t.pending.begin());
     if (node.key() == t.delivered_seq + 1) {
       t.delivered_seq = node.key();
@@ -157,11 +162,21 @@ std::optional<UnsubscribeReply> BrokerClient::unsubscribe(NodeId broker,
 std::optional<ClientEventReply> BrokerClient::client_event(NodeId broker,
                                                            const ClientEventRequest& request) {
   env_.send(broker, encode_message(request));
-  return await<ClientEventReply>(config_.request_timeout_us * config_.attempts_max,
-                                 [&](const ClientEventReply& r) {
-                                   return r.socket_id == request.socket_id &&
-                                          r.channel == request.channel;
-                                 });
+  auto reply = await<ClientEventReply>(config_.request_timeout_us * config_.attempts_max,
+                                       [&](const ClientEventReply& r) {
+                                         return r.socket_id == request.socket_id &&
+                                                r.channel == request.channel;
+                                       });
+  // Our own client event takes a sequence number but is never sent back to us: without
+  // this, an ordered subscription would wait for that number forever.
+  if (config_.ordered && reply && reply->status == Status::ok) {
+    auto it = tracked_.find({request.socket_id, request.channel});
+    if (it != tracked_.end() && reply->seq > it->second.delivered_seq) {
+      it->second.skipped.insert(reply->seq);
+      flush(it->second);
+    }
+  }
+  return reply;
 }
 
 void BrokerClient::disconnect(NodeId broker, const std::string& socket_id) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <vector>
@@ -65,6 +66,7 @@ class BrokerClient {
     // A fresh subscription starts after the seq_last of its reply: until the reply comes,
     // events are held, not delivered (an early one could be older than that start).
     bool confirmed = false;
+    std::set<std::uint64_t> skipped;  // our own client events' numbers: never sent to us
   };
   void on_event(EventMessage event);
   void on_missed(MissedEvents missed);

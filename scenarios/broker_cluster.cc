@@ -60,6 +60,25 @@ struct BrokerRun {
 
   NemesisState nemesis;
   std::int64_t publishers_done = 0;
+
+  struct InfoRead {
+    std::string channel;
+    std::int64_t invoke_us = 0;
+    std::int64_t complete_us = 0;
+    std::uint64_t seq_last = 0;
+    std::string node;
+  };
+  std::vector<InfoRead> info_reads;
+
+  struct MemberState {
+    std::string session;
+    std::string user;
+    std::set<std::string> view;     // the members this session believes are present
+    bool holding = false;           // subscribed at the end
+    std::string echoed;             // a client event of its own it received, if any
+    std::string connection_session; // the session of its current connection
+  };
+  std::vector<MemberState> members;
 };
 
 std::size_t invoke(BrokerRun& run, std::int64_t process, std::string function, std::string key,
@@ -184,9 +203,21 @@ void publisher_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, si
       complete(*run, op, checkers::Status::fail, {}, world.now_us());
     }
   };
+  auto read_info = [&] {
+    const std::string& channel = run->channels[world.draw_below(sim::DataTag::kUser, run->channels.size())];
+    BrokerRun::InfoRead read;
+    read.channel = channel;
+    read.invoke_us = world.now_us();
+    auto reply = client.info(channel);
+    if (!reply || reply->status != core::Status::ok) return;
+    read.complete_us = world.now_us();
+    read.seq_last = reply->seq_last;
+    run->info_reads.push_back(read);
+  };
   std::int64_t n = 0;
   for (; n < publishes; ++n) {
     publish_one(n);
+    if (world.draw_chance(sim::DataTag::kUser, 1, 2)) read_info();
     world.sleep_for_us(static_cast<std::int64_t>(world.draw_below(sim::DataTag::kUser, static_cast<std::uint64_t>(gap_us))) + 1);
   }
   // Liveness: after the faults heal, a few more publishes must complete within the bound.
@@ -281,27 +312,132 @@ void subscriber_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, s
   }
 }
 
-// A presence member: joins the presence channel as its user, leaves, joins again.
-void member_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, sim::NodeIndex self, std::int64_t id) {
+// A raw subscriber: one connection to one node for the whole run, events recorded exactly
+// as they arrive (no reordering, no de-duplication, no repair). Only meaningful on a
+// FIFO network without faults: then it sees the node's own send order.
+void raw_subscriber_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, sim::NodeIndex self,
+                         std::int64_t id) {
   SimEnv env(world, self);
-  core::BrokerClient client(env, client_config(*run, true), 8000 + static_cast<std::uint64_t>(id));
+  const std::string session = fmt::format("raw{}", id);
+  const core::NodeId broker = run->brokers[static_cast<std::size_t>(id) % run->brokers.size()];
+  core::BrokerClient client(env, client_config(*run, false), 6000 + static_cast<std::uint64_t>(id));
+  std::optional<std::string> socket;
+  while (!socket) socket = client.connect(broker);
+  for (const std::string& channel : run->channels) {
+    std::optional<core::SubscribeReply> reply;
+    while (!reply) reply = client.subscribe(broker, core::SubscribeRequest{*socket, channel, "", "", false, 0});
+    if (reply->status != core::Status::ok) return;
+    checkers::Subscription sub;
+    sub.session = session;
+    sub.channel = channel;
+    sub.subscribe_time = world.now_us();
+    run->deliveries.subscriptions.push_back(sub);
+  }
+  while (true) {
+    client.poll(100'000);
+    while (!client.inbox().empty()) {
+      core::Message m = std::move(client.inbox().front());
+      client.inbox().pop_front();
+      if (auto* e = std::get_if<core::EventMessage>(&m)) {
+        checkers::Delivery d;
+        d.session = session;
+        d.channel = e->channel;
+        d.seq = static_cast<std::int64_t>(e->seq);
+        d.payload = e->data;
+        d.time = world.now_us();
+        run->deliveries.deliveries.push_back(std::move(d));
+      }
+    }
+  }
+}
+
+// A presence member: joins the presence channel as its user (two connections share each
+// user), sends a client event, leaves; twice; then joins for good and keeps its view of
+// the members up to date until the end.
+void member_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, sim::NodeIndex self, std::int64_t id,
+                 std::size_t slot) {
+  SimEnv env(world, self);
   const std::string channel = "presence-room";
-  const std::string user = fmt::format("u{}", id % 2);  // two connections per user
-  const std::string session = fmt::format("member{}", id);
-  const std::string channel_data = fmt::format("{{\"user_id\":\"{}\"}}", user);
+  BrokerRun::MemberState& me = run->members[slot];
+  const std::string channel_data = fmt::format("{{\"user_id\":\"{}\"}}", me.user);
   std::size_t rotation = static_cast<std::size_t>(id);
-  for (int round = 0; round < 3; ++round) {
+  std::set<std::string> sent;  // payloads of this member's own client events
+  constexpr int kRounds = 3;
+  int round = 0;
+  while (true) {
     const core::NodeId broker = run->brokers[rotation++ % run->brokers.size()];
+    const auto broker_index = static_cast<sim::NodeIndex>(broker);
+    core::BrokerClient client(env, client_config(*run, true), 8000 + static_cast<std::uint64_t>(id));
     auto socket = client.connect(broker);
     if (!socket) continue;
+    const std::uint64_t incarnation = world.incarnation(broker_index);
     const std::string auth = core::sign_subscription(run->app, *socket, channel, channel_data);
     auto reply = client.subscribe(broker, core::SubscribeRequest{*socket, channel, auth, channel_data, false, 0});
-    if (!reply || reply->status != core::Status::ok) continue;
-    world.sleep_for_us(200'000 + static_cast<std::int64_t>(world.draw_below(sim::DataTag::kUser, 800'000)));
-    client.unsubscribe(broker, core::UnsubscribeRequest{*socket, channel});
-    world.sleep_for_us(100'000);
+    if (!reply || reply->status != core::Status::ok) {
+      client.disconnect(broker, *socket);
+      continue;
+    }
+    me.view.clear();
+    for (const core::Member& m : reply->members) me.view.insert(m.user_id);
+    const bool last_round = round >= kRounds;
+    me.holding = last_round;
+    // Presence events are promised per connection: each connection is its own session.
+    const std::string session = fmt::format("{}/c{}", me.session, round);
+    me.connection_session = session;
+    checkers::Subscription sub;
+    sub.session = session;
+    sub.channel = channel;
+    sub.user = me.user;
+    sub.subscribe_time = world.now_us();
+    run->deliveries.subscriptions.push_back(sub);
+    const std::size_t sub_index = run->deliveries.subscriptions.size() - 1;
+    const std::string payload = fmt::format("hello-{}-{}", me.session, round);
+    sent.insert(payload);
+    client.client_event(broker, core::ClientEventRequest{*socket, channel, "client-hello", payload});
+    const std::int64_t stay_until_us =
+        last_round ? sim::World::kNever
+                   : world.now_us() + 200'000 + static_cast<std::int64_t>(world.draw_below(sim::DataTag::kUser, 800'000));
+    while (world.now_us() < stay_until_us && world.incarnation(broker_index) == incarnation &&
+           world.node_up(broker_index)) {
+      client.poll(std::min<std::int64_t>(100'000, stay_until_us - world.now_us()));
+      bool expired = false;
+      while (!client.inbox().empty()) {
+        core::Message m = std::move(client.inbox().front());
+        client.inbox().pop_front();
+        // The cluster expired this connection (its node was cut off too long): rejoin.
+        if (std::holds_alternative<core::SessionExpired>(m)) expired = true;
+        auto* e = std::get_if<core::EventMessage>(&m);
+        if (e == nullptr) continue;
+        checkers::Delivery d;
+        d.session = session;
+        d.channel = e->channel;
+        d.seq = static_cast<std::int64_t>(e->seq);
+        d.payload = e->user_id;
+        d.time = world.now_us();
+        if (e->event == core::member_added_event) {
+          d.kind = checkers::DeliveryKind::member_added;
+          me.view.insert(e->user_id);
+          run->deliveries.deliveries.push_back(std::move(d));
+        } else if (e->event == core::member_removed_event) {
+          d.kind = checkers::DeliveryKind::member_removed;
+          me.view.erase(e->user_id);
+          run->deliveries.deliveries.push_back(std::move(d));
+        } else if (sent.count(e->data) != 0 && me.echoed.empty()) {
+          me.echoed = fmt::format("{} received its own client event '{}' at {} us", me.session, e->data, world.now_us());
+        }
+      }
+      if (expired) break;
+    }
+    // Left (or lost) this connection: the subscription ends here.
+    run->deliveries.subscriptions[sub_index].end_time = world.now_us();
+    run->deliveries.subscriptions[sub_index].connected_throughout = false;
+    me.holding = false;
+    if (world.incarnation(broker_index) == incarnation && world.node_up(broker_index)) {
+      client.unsubscribe(broker, core::UnsubscribeRequest{*socket, channel});
+      client.disconnect(broker, *socket);
+    }
+    round += 1;
   }
-  (void)session;
 }
 
 std::string format_violation(const checkers::CheckReport& report, const checkers::History& history) {
@@ -334,6 +470,49 @@ void end_checks(ScenarioContext& ctx, const std::shared_ptr<BrokerRun>& run) {
       return;
     }
     if (lin.verdict == checkers::Verdict::unknown) ctx.report("linearizability: unknown (search limit hit)");
+  }
+  // Channel info is a linearizable read: it must see every publish that completed before
+  // it was invoked (a necessary condition, checked in n log n).
+  {
+    std::map<std::string, std::vector<std::pair<std::int64_t, std::int64_t>>> acked;  // channel -> (complete, seq)
+    for (const auto& op : run->history.operations) {
+      if (op.function == "publish" && op.status == checkers::Status::ok && op.results.size() == 1) {
+        acked[op.key].emplace_back(op.complete_time, std::get<std::int64_t>(op.results[0]));
+      }
+    }
+    for (auto& [channel, list] : acked) {
+      std::sort(list.begin(), list.end());
+      for (std::size_t i = 1; i < list.size(); ++i) list[i].second = std::max(list[i].second, list[i - 1].second);
+    }
+    for (const auto& read : run->info_reads) {
+      const auto& list = acked[read.channel];
+      auto it = std::lower_bound(list.begin(), list.end(), std::make_pair(read.invoke_us, std::int64_t{0}));
+      if (it == list.begin()) continue;
+      const std::int64_t must_see = std::prev(it)->second;
+      if (static_cast<std::int64_t>(read.seq_last) < must_see) {
+        ctx.fail("linearizability", fmt::format("stale read: channel_info({}) invoked at {} us returned seq_last {}, "
+                                                "but publish seq {} had completed before it",
+                                                read.channel, read.invoke_us, read.seq_last, must_see));
+        return;
+      }
+    }
+  }
+  for (const auto& m : run->members) {
+    if (!m.echoed.empty()) {
+      ctx.fail("phantom", "a client event was echoed to its sender: " + m.echoed);
+      return;
+    }
+  }
+  if (run->options.presence) {
+    for (const auto& m : run->members) {
+      if (!m.holding) continue;
+      checkers::PresenceView view;
+      view.session = m.connection_session;
+      view.channel = "presence-room";
+      view.members.assign(m.view.begin(), m.view.end());
+      view.time = ctx.world.now_us();
+      run->deliveries.presence_views.push_back(view);
+    }
   }
   const auto delivery = checkers::check_delivery(run->history, run->deliveries);
   if (!delivery.ok()) {
@@ -384,7 +563,7 @@ void setup_broker_scenario(ScenarioContext& ctx, const BrokerScenarioOptions& op
 
   sim::NetworkConfig net;
   net.latency_us_min = 200;
-  net.latency_us_max = 3'000;
+  net.latency_us_max = options.raw_subscribers ? 200 : 3'000;
   if (options.message_faults) {
     // Swarm: each seed draws its own rates.
     net.drop_per_million = static_cast<std::uint32_t>(world.draw_below(sim::DataTag::kNemesis, 150'001));
@@ -411,11 +590,22 @@ void setup_broker_scenario(ScenarioContext& ctx, const BrokerScenarioOptions& op
     const sim::NodeIndex node = world.add_node(fmt::format("sub{}", i));
     world.spawn(node, "subscriber", [&world, run, node, i] { subscriber_main(world, run, node, i); });
   }
+  if (options.raw_subscribers) {
+    // Two raw subscribers per node, so a node fans out to several local connections.
+    for (std::int64_t i = 0; i < 2 * static_cast<std::int64_t>(run->brokers.size()); ++i) {
+      const sim::NodeIndex node = world.add_node(fmt::format("raw{}", i));
+      world.spawn(node, "raw-subscriber", [&world, run, node, i] { raw_subscriber_main(world, run, node, i); });
+    }
+  }
   std::int64_t members = ctx.params.get("members");
   if (members == 0 && options.presence) members = 4;
+  run->members.resize(static_cast<std::size_t>(members));
   for (std::int64_t i = 0; i < members; ++i) {
+    const auto slot = static_cast<std::size_t>(i);
+    run->members[slot].session = fmt::format("member{}", i);
+    run->members[slot].user = fmt::format("u{}", i % 2);  // two connections per user
     const sim::NodeIndex node = world.add_node(fmt::format("member{}", i));
-    world.spawn(node, "member", [&world, run, node, i] { member_main(world, run, node, i); });
+    world.spawn(node, "member", [&world, run, node, i, slot] { member_main(world, run, node, i, slot); });
   }
 
   world.spawn(sim::kControlNode, "raft-observer", [&world, run] {
@@ -429,6 +619,8 @@ void setup_broker_scenario(ScenarioContext& ctx, const BrokerScenarioOptions& op
   nemesis.fault_period_us = options.fault_period_us;
   nemesis.quiet_period_us = options.quiet_period_us;
   nemesis.brokers = run->brokers;
+  const std::int64_t publishers = ctx.params.get("publishers");
+  nemesis.workload_done = [run, publishers] { return run->publishers_done >= publishers; };
   nemesis.leader_of = [run, &world]() -> std::optional<sim::NodeIndex> {
     for (const auto& [index, weak] : run->nodes) {
       auto node = weak.lock();

@@ -36,6 +36,9 @@ struct BrokerScenarioOptions {
   bool presence = false;           // presence members joining and leaving
   bool resume_clients = false;     // ordered subscribers that reconnect elsewhere and resume
   bool retry_storm = false;        // short client timeouts: many retried publishes
+  // Fixed latency (per-link FIFO) and raw subscribers that see exactly what their node
+  // sends, in the order it sends it: node-side ordering and gap bugs show directly.
+  bool raw_subscribers = false;
   std::int64_t fault_period_us = 4'000'000;
   std::int64_t quiet_period_us = 6'000'000;
 };

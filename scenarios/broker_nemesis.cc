@@ -13,6 +13,8 @@ namespace {
 
 constexpr std::int64_t kFaultsMax = 10'000;
 constexpr int kFlakyRounds = 10;
+constexpr std::int64_t kWorkloadWaitUs = 20'000'000;  // beyond it the liveness check speaks
+constexpr std::int64_t kDrainUs = 2'000'000;          // for the last events to arrive
 
 struct KindName {
   NemesisKind kind;
@@ -204,6 +206,9 @@ void start_nemesis(ScenarioContext& ctx, const NemesisSetup& setup, NemesisState
     }
     state->heal_time_us = w.now_us();
     w.sleep_for_us(setup.quiet_period_us);
+    const std::int64_t wait_until_us = w.now_us() + kWorkloadWaitUs;
+    while (setup.workload_done && !setup.workload_done() && w.now_us() < wait_until_us) w.sleep_for_us(100'000);
+    w.sleep_for_us(kDrainUs);
     w.stop();
   });
 }

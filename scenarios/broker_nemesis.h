@@ -20,6 +20,9 @@ struct NemesisSetup {
   std::int64_t quiet_period_us = 0;
   std::vector<sim::NodeIndex> brokers;
   std::function<std::optional<sim::NodeIndex>()> leader_of;  // the current leader, if known
+  // After the quiet period the world runs on (up to a bound) until this holds, then lets
+  // the last events reach their subscribers before it stops.
+  std::function<bool()> workload_done;
 };
 
 struct NemesisState {

@@ -14,6 +14,7 @@ void add(const char* name, const char* description, std::int64_t nodes, BrokerSc
   s.setup = [options](ScenarioContext& ctx) { setup_broker_scenario(ctx, options); };
   s.time_us_max = 120'000'000;
   s.steps_max = 20'000'000;
+  s.determinism_seeds = 6;
   register_scenario(std::move(s));
 }
 
@@ -21,7 +22,9 @@ void add(const char* name, const char* description, std::int64_t nodes, BrokerSc
 
 void register_broker_scenarios() {
   BrokerScenarioOptions o;
-  add("broker-smoke", "3-node broker, publishers and subscribers, no faults", 3, o);
+  o.raw_subscribers = true;
+  o.presence = true;
+  add("broker-smoke", "3-node broker, publishers, subscribers and presence members, no faults", 3, o);
 
   o = {};
   o.nemesis = kCrashLeader;
@@ -56,7 +59,7 @@ void register_broker_scenarios() {
   o = {};
   o.nemesis = kCrashAny | kIsolate;
   o.presence = true;
-  add("presence-churn", "presence members joining and leaving across node failures", 3, o);
+  add("presence-churn", "presence members joining and leaving across node crashes and isolation", 3, o);
 
   o = {};
   o.nemesis = kCrashLeader | kPartitionMajority;

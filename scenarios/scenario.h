@@ -78,6 +78,8 @@ struct Scenario {
   std::uint64_t steps_max = 20'000'000;
   std::int64_t time_us_max = 3'600'000'000LL;
   bool systematic = false;
+  // Seeds the determinism test runs twice each (long scenarios take fewer).
+  std::uint32_t determinism_seeds = 50;
 };
 
 void register_scenario(Scenario scenario);

@@ -18,11 +18,10 @@ RunRequest request(const std::string& scenario, std::uint64_t seed) {
 }
 
 TEST(Determinism, EveryScenarioTwicePerSeedGivesTheSameHash) {
-  constexpr std::uint64_t kSeeds = 50;
   for (const Scenario* s : all_scenarios()) {
     if (s->name.rfind("test-", 0) == 0) continue;  // planted-divergence fixtures
     std::set<std::uint64_t> distinct;
-    for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    for (std::uint64_t seed = 1; seed <= s->determinism_seeds; ++seed) {
       const RunResult a = run_scenario(request(s->name, seed));
       const RunResult b = run_scenario(request(s->name, seed));
       ASSERT_EQ(a.outcome.trace_hash, b.outcome.trace_hash) << s->name << " seed " << seed;
