@@ -1,0 +1,55 @@
+// Every seeded bug the scenarios catch, caught cheaply: the scenario and seed known to
+// find it fail with the named checker when the bug is on, and pass when it is off.
+// (Bugs not listed here are not yet caught by any scenario: see the README's bug table.)
+#include <gtest/gtest.h>
+
+#include "core/bugs.h"
+#include "scenarios/scenario.h"
+
+namespace simbus::scenarios {
+namespace {
+
+struct Caught {
+  const char* bug;
+  const char* scenario;
+  std::uint64_t seed;
+  const char* check;
+};
+
+constexpr Caught kCaught[] = {
+    {"append_from_stale_term", "partition-majority", 8, "raft-state-machine-safety"},
+    {"truncate_on_matching_prefix", "retry-storm", 2, "raft-state-machine-safety"},
+    {"append_reply_before_fsync", "crash-restart-all", 3, "raft-state-machine-safety"},
+    {"publish_ack_before_commit", "retry-storm", 1, "linearizability"},
+    {"follower_local_read", "retry-storm", 4, "linearizability"},
+    {"fanout_unordered_workers", "broker-smoke", 1, "fifo"},
+    {"presence_remove_on_first_close", "presence-churn", 4, "presence-convergence"},
+    {"retry_applied_twice", "retry-storm", 1, "linearizability"},
+    {"client_event_echoed", "broker-smoke", 1, "phantom"},
+};
+
+class BugZoo : public ::testing::TestWithParam<Caught> {};
+
+TEST_P(BugZoo, CaughtWithTheBugAndQuietWithout) {
+  const Caught& c = GetParam();
+  ASSERT_TRUE(core::bug_from_name(c.bug).has_value()) << c.bug;
+  RunRequest request;
+  request.scenario = c.scenario;
+  request.seed = c.seed;
+  request.bug = c.bug;
+  const RunResult with_bug = run_scenario(request);
+  EXPECT_FALSE(with_bug.passed()) << c.bug;
+  EXPECT_EQ(with_bug.outcome.check, c.check) << with_bug.outcome.message;
+  // The reproduce line's request fails again, the same way.
+  const RunResult again = run_scenario(request);
+  EXPECT_EQ(again.outcome.trace_hash, with_bug.outcome.trace_hash);
+  request.bug.clear();
+  const RunResult without = run_scenario(request);
+  EXPECT_TRUE(without.passed()) << without.outcome.check << ": " << without.outcome.message;
+}
+
+INSTANTIATE_TEST_SUITE_P(Caught, BugZoo, ::testing::ValuesIn(kCaught),
+                         [](const ::testing::TestParamInfo<Caught>& info) { return std::string(info.param.bug); });
+
+}  // namespace
+}  // namespace simbus::scenarios
