@@ -18,6 +18,8 @@ struct RunOptions {
   std::string trace_path;
   std::string schedule;
   bool check_determinism = false;
+  std::string history_path;
+  std::string deliveries_path;
 };
 
 sim::TraceFile make_trace(const scenarios::RunRequest& request, const scenarios::RunResult& result) {
@@ -42,6 +44,9 @@ Runner add_run(CLI::App& app) {
   add_common_flags(*cmd, opts->common);
   cmd->add_option("--trace", opts->trace_path, "write the trace (header + choice log) to FILE");
   cmd->add_option("--schedule", opts->schedule, "follow this compact schedule (from a reproduce: line)");
+  cmd->add_option("--history", opts->history_path,
+                  "write the client-visible history as JSON Lines (re-check it with 'simbus check')");
+  cmd->add_option("--deliveries", opts->deliveries_path, "write the delivery log as JSON Lines");
   cmd->add_flag("--check-determinism", opts->check_determinism,
                 "run twice and name the first step where the runs part");
   return [opts] {
@@ -62,7 +67,18 @@ Runner add_run(CLI::App& app) {
       }
       std::printf("determinism: same execution twice\n");
     }
+    request.record_history = !opts->history_path.empty() || !opts->deliveries_path.empty();
     const scenarios::RunResult result = scenarios::run_scenario(request);
+    if (!opts->history_path.empty()) {
+      if (result.history_jsonl.empty()) throw UsageError(fmt::format("scenario '{}' records no history", request.scenario));
+      write_file_atomically(opts->history_path, result.history_jsonl);
+    }
+    if (!opts->deliveries_path.empty()) {
+      if (result.deliveries_jsonl.empty()) {
+        throw UsageError(fmt::format("scenario '{}' records no delivery log", request.scenario));
+      }
+      write_file_atomically(opts->deliveries_path, result.deliveries_jsonl);
+    }
     if (!opts->trace_path.empty()) {
       write_file_atomically(opts->trace_path, sim::format_trace(make_trace(request, result)));
     }
