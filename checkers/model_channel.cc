@@ -30,6 +30,7 @@ struct ChannelOp {
 class ChannelPartition final : public PartitionModel {
  public:
   explicit ChannelPartition(std::span<const Operation* const> ops) {
+    for (const Operation* op : ops) track_payloads_ = track_payloads_ || op->function == "read_log";
     for (const Operation* op : ops) ops_.push_back(compile(*op));
     initial_ = states_.intern({0});
   }
@@ -123,7 +124,9 @@ class ChannelPartition final : public PartitionModel {
     unknown_.push_back(!known);
     const std::string& f = op.function;
     if (f == "publish") {
-      ChannelOp o{Kind::publish, names_.intern(op.args[0])};
+      // Without a read_log nothing observes the payloads, only how many there are: one
+      // placeholder keeps the orders of concurrent publishes from multiplying the states.
+      ChannelOp o{Kind::publish, track_payloads_ ? names_.intern(op.args[0]) : no_user_};
       if (known && !op.results.empty()) o.seq = std::get<std::int64_t>(op.results[0]);
       return o;
     }
@@ -158,6 +161,7 @@ class ChannelPartition final : public PartitionModel {
   std::vector<ChannelOp> ops_;
   std::vector<bool> unknown_;
   std::int32_t initial_ = 0;
+  bool track_payloads_ = false;
 };
 
 class ChannelModel final : public Model {
