@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -25,6 +26,8 @@ namespace {
 constexpr std::uint64_t kEnumerationExecutionsMax = 1'000'000;
 // Seeded strategies with --time-limit and no --runs go on in batches of this many seeds.
 constexpr std::uint64_t kBatchSeedsMax = 4'096;
+// With --runs, seeds go to the workers in batches of at most this many.
+constexpr std::uint64_t kBatchSeedsWithRunsMax = 1 << 16;
 // ... up to this many seeds in all.
 constexpr std::uint64_t kUnboundedSeedsMax = std::uint64_t{1} << 40;
 
@@ -113,7 +116,8 @@ void explore_seeded(const ExploreOptions& opts, const scenarios::RunRequest& bas
   bool stop = false;
   std::string usage_error;
   while (!stop && next < shard_seeds) {
-    const std::uint64_t batch = opts.runs ? shard_seeds - next : std::min(kBatchSeedsMax, shard_seeds - next);
+    // Batches bound the worker pool's task queue (and, without --runs, let the time limit end it).
+    const std::uint64_t batch = std::min(opts.runs ? kBatchSeedsWithRunsMax : kBatchSeedsMax, shard_seeds - next);
     const std::uint64_t first = next;
     auto seed_of = [&](std::uint64_t i) { return opts.seed_start + k + (first + i) * m; };
     WorkerOptions wo;
@@ -195,8 +199,10 @@ void explore_enumerating(const ExploreOptions& opts, const scenarios::RunRequest
   request.seed = opts.seed_start;
   request.strategy_object = strategy;
   std::uint64_t attempts = 0;
+  // Blocked executions do not count as executions, but they are bounded too.
+  const std::uint64_t attempts_max = cap > (UINT64_MAX - 1024) / 16 ? UINT64_MAX : cap * 16 + 1024;
   while (!strategy->exhausted()) {
-    if (summary->executions >= cap || attempts >= cap * 16 + 1024) {
+    if (summary->executions >= cap || attempts >= attempts_max) {
       if (!opts.runs) {
         summary->complete = false;
         summary->stopped_by = "cap";
