@@ -115,7 +115,8 @@ struct RunResult {
   std::uint64_t final_seq_last = 0;  // the channel's last sequence number, at the end
 };
 
-// crash_leader: twice, crash the leader (never broker 3, the subscriber's) and restart it.
+// crash_leader: crash the leader, later broker 1 or 2 (never 3, the subscriber's), and
+// restart each.
 // isolate_leader: instead, cut the leader off from the other brokers (not from clients)
 // for 600 ms, then heal.
 // fifo_raw: a network with one fixed latency and no reordering, and a subscriber in raw
@@ -212,9 +213,16 @@ inline RunResult run_cluster(std::uint64_t seed, bool crash_leader, std::uint32_
     if (crash_leader) {
       for (int round = 0; round < 2; ++round) {
         world.sleep_for_us(400'000);
+        // The first round crashes the leader; the second, broker 1 or 2 at random (a
+        // follower, often: it loses unsynced appends and votes).
+        const NodeId pick = round == 0 ? no_node
+                                       : static_cast<NodeId>(1 + world.draw_below(sim::DataTag::kNemesis, 2));
         for (auto& [id, weak] : cluster->nodes) {
           auto node = weak.lock();
-          if (id != 3 && node && node->raft() && node->raft()->role() == Role::leader) {
+          const bool target = pick == no_node
+                                  ? (node && node->raft() && node->raft()->role() == Role::leader)
+                                  : id == pick;
+          if (id != 3 && node && target) {
             world.crash(id);
             ++result->crashes;
             world.sleep_for_us(300'000);

@@ -31,7 +31,6 @@ TEST(BrokerSim, SurvivesLeaderCrashesOnALossyNetwork) {
   for (std::uint64_t seed = 1; seed <= 30; ++seed) {
     const RunResult r = run_cluster(seed, true, 20'000, 40);
     crashes += r.crashes;
-    EXPECT_GE(r.leaders, 1u + r.crashes) << "seed " << seed;
     ASSERT_EQ(r.outcome.status, sim::RunStatus::kOk)
         << "seed " << seed << ": " << r.outcome.check << ": " << r.outcome.message;
     EXPECT_EQ(r.violation, "") << "seed " << seed;
