@@ -10,6 +10,7 @@
 #include "sim/trace_file.h"
 #include "tools/simbus/command.h"
 #include "tools/simbus/run_common.h"
+#include "tools/simbus/trace_io.h"
 
 namespace simbus::cli {
 namespace {
@@ -20,22 +21,6 @@ struct ReplayOptions {
   std::uint64_t until_step = 0;
 };
 
-scenarios::RunRequest request_from_trace(const sim::TraceFile& trace, const std::string& path) {
-  scenarios::RunRequest request;
-  request.scenario = trace.get("scenario");
-  if (request.scenario.empty()) throw UsageError(fmt::format("{}: no 'scenario' in the header", path));
-  const std::string seed = trace.get("seed");
-  auto r = std::from_chars(seed.data(), seed.data() + seed.size(), request.seed);
-  if (seed.empty() || r.ec != std::errc() || r.ptr != seed.data() + seed.size()) {
-    throw UsageError(fmt::format("{}: bad seed '{}' in the header", path, seed));
-  }
-  request.strategy = trace.get("strategy").empty() ? "random" : trace.get("strategy");
-  request.bug = trace.get("bug") == "-" ? "" : trace.get("bug");
-  request.params = parse_params(trace.get_all("param"));
-  request.replay = trace.choices;
-  return request;
-}
-
 Runner add_replay(CLI::App& app) {
   auto opts = std::make_shared<ReplayOptions>();
   auto* cmd = app.add_subcommand("replay", "re-execute a trace file exactly");
@@ -43,11 +28,9 @@ Runner add_replay(CLI::App& app) {
   cmd->add_flag("--verbose", opts->verbose, "print every step: virtual time, node, fiber, action");
   cmd->add_option("--until", opts->until_step, "stop before this step and print every fiber's state");
   return [opts] {
-    const std::string text = read_file_or_throw(opts->path);
-    sim::TraceFile trace;
-    std::string error;
-    if (!sim::parse_trace(text, opts->path, &trace, &error)) throw UsageError(error);
-    scenarios::RunRequest request = request_from_trace(trace, opts->path);
+    LoadedTrace loaded = load_trace(opts->path);
+    const sim::TraceFile& trace = loaded.file;
+    scenarios::RunRequest request = loaded.request;
     request.record_steps = opts->verbose;
     request.stop_before_step = opts->until_step;
     const scenarios::RunResult result = scenarios::run_scenario(request);

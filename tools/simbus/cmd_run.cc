@@ -8,6 +8,7 @@
 #include "sim/trace_file.h"
 #include "tools/simbus/command.h"
 #include "tools/simbus/run_common.h"
+#include "tools/simbus/trace_io.h"
 
 namespace simbus::cli {
 namespace {
@@ -21,21 +22,6 @@ struct RunOptions {
   std::string history_path;
   std::string deliveries_path;
 };
-
-sim::TraceFile make_trace(const scenarios::RunRequest& request, const scenarios::RunResult& result) {
-  sim::TraceFile trace;
-  trace.header = {{"version", "simbus 0.1.0"},
-                  {"scenario", request.scenario},
-                  {"seed", std::to_string(request.seed)},
-                  {"strategy", request.strategy},
-                  {"bug", request.bug.empty() ? "-" : request.bug}};
-  for (const auto& [k, v] : request.params) trace.header.emplace_back("param", k + "=" + v);
-  trace.header.emplace_back("status", sim::run_status_name(result.outcome.status));
-  trace.header.emplace_back("steps", std::to_string(result.outcome.steps));
-  trace.header.emplace_back("trace-hash", fmt::format("{:016x}", result.outcome.trace_hash));
-  trace.choices = result.log;
-  return trace;
-}
 
 Runner add_run(CLI::App& app) {
   auto opts = std::make_shared<RunOptions>();
