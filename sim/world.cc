@@ -11,6 +11,13 @@
 #include "sim/disk.h"
 #include "sim/network.h"
 
+// A named place to stop in a debugger at a given step: `break simbus_step_hook if step == N`
+// stops just before step N runs (the number `replay --verbose` prints). Not inlined, and
+// its empty body kept, so the symbol is there in every build.
+extern "C" __attribute__((noinline)) void simbus_step_hook(std::uint64_t step) {
+  asm volatile("" : : "r"(step) : "memory");
+}
+
 namespace simbus::sim {
 
 namespace {
@@ -615,6 +622,7 @@ RunOutcome World::run() {
                                  ((static_cast<std::uint64_t>(chosen.kind) << 48) |
                                   (static_cast<std::uint64_t>(chosen.node) << 8) | (chosen.timeout ? 1u : 0u));
     hash_ = mix64(hash_ ^ digest);
+    simbus_step_hook(step_);
     if (index < enabled_fibers_.size()) {
       run_fiber(*enabled_fibers_[index]);
     } else {
