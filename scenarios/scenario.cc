@@ -50,7 +50,10 @@ std::string shell_quote(const std::string& s) {
 
 Params::Params(const std::vector<ParamSpec>& specs, const std::vector<std::pair<std::string, std::string>>& given) {
   for (const ParamSpec& s : specs) values_.emplace_back(s.key, s.default_value);
-  for (const auto& [key, text] : given) {
+  for (const auto& entry : given) {
+    // (No structured binding: clang 14 cannot capture one in the lambda below.)
+    const std::string& key = entry.first;
+    const std::string& text = entry.second;
     auto spec = std::find_if(specs.begin(), specs.end(), [&](const ParamSpec& s) { return s.key == key; });
     if (spec == specs.end()) {
       std::string known;
