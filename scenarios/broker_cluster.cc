@@ -30,7 +30,8 @@ namespace simbus::scenarios {
 
 namespace {
 
-constexpr std::size_t kRaftSnapshotsMax = 200'000;
+constexpr std::size_t kRaftSnapshotsMax = 20'000;
+constexpr std::size_t kRaftSampledEntriesMax = 20'000'000;  // bounds the samples' memory
 constexpr std::int64_t kRaftSampleIntervalUs = 50'000;
 constexpr std::int64_t kLivenessBoundUs = 5'000'000;
 constexpr std::int64_t kQuietPublishes = 3;
@@ -55,6 +56,7 @@ struct BrokerRun {
   checkers::History history;
   checkers::DeliveryLog deliveries;
   std::vector<checkers::RaftNodeSnapshot> raft_snapshots;
+  std::size_t sampled_entries = 0;
   std::map<std::uint64_t, std::pair<std::uint64_t, std::uint64_t>> applied;  // index -> (term, digest)
   std::string state_machine_violation;
 
@@ -104,6 +106,7 @@ void complete(BrokerRun& run, std::size_t index, checkers::Status status, std::v
 
 void sample_raft(BrokerRun& run, sim::World& world) {
   if (run.raft_snapshots.size() >= kRaftSnapshotsMax) return;
+  if (run.sampled_entries >= kRaftSampledEntriesMax) return;
   for (const auto& [index, weak] : run.nodes) {
     auto node = weak.lock();
     if (!node || node->raft() == nullptr || !world.node_up(index)) continue;
@@ -130,6 +133,7 @@ void sample_raft(BrokerRun& run, sim::World& world) {
     for (const core::EntryDigest& e : status.log) {
       snap.log.push_back({static_cast<std::int64_t>(e.term), e.checksum});
     }
+    run.sampled_entries += snap.log.size();
     run.raft_snapshots.push_back(std::move(snap));
   }
 }

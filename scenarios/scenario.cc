@@ -134,7 +134,14 @@ RunResult run_scenario(const RunRequest& request) {
   options.seed = request.seed;
   options.steps_max = scenario->steps_max;
   options.time_us_max = scenario->time_us_max;
-  options.systematic = scenario->systematic || strategy->wants_systematic();
+  bool systematic = scenario->systematic || strategy->wants_systematic();
+  if (request.schedule && !request.strategy_object) {
+    // A --schedule from an enumerating strategy's reproduce line replays in the mode that
+    // strategy ran in (deliveries and timers as actions), or it would diverge.
+    std::string error;
+    if (auto named = sim::make_strategy(request.strategy, &error)) systematic = systematic || named->wants_systematic();
+  }
+  options.systematic = systematic;
   options.record_steps = request.record_steps;
   options.stop_before_step = request.stop_before_step;
 
