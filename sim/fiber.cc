@@ -9,6 +9,7 @@
 #include "base/assert.h"
 
 #if defined(SIMBUS_ASAN)
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 
@@ -73,6 +74,11 @@ ctx::stack_context StackPool::allocate() {
   if (!free_.empty()) {
     base = free_.back();
     free_.pop_back();
+#if defined(SIMBUS_ASAN)
+    // A recycled stack may still carry the previous fiber's scope poisoning (a stack
+    // unwound by forced_unwind is not unpoisoned frame by frame): start clean.
+    ASAN_UNPOISON_MEMORY_REGION(static_cast<char*>(base) + page_bytes(), stack_bytes_);
+#endif
   } else {
     const std::size_t total = stack_bytes_ + page_bytes();
     base = ::mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
