@@ -17,7 +17,7 @@ namespace {
 
 std::string data_dir() {
   if (const char* dir = std::getenv("SIMBUS_DATA_DIR")) return dir;
-  return SIMBUS_SOURCE_DIR "/../shared/data";
+  return SIMBUS_SOURCE_DIR "/tests/data";
 }
 
 struct Row {

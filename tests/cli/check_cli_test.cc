@@ -29,7 +29,7 @@ CliRun run(const std::string& args) {
   return result;
 }
 
-std::string data(const std::string& path) { return SIMBUS_SOURCE_DIR "/../shared/data/" + path; }
+std::string data(const std::string& path) { return SIMBUS_SOURCE_DIR "/tests/data/" + path; }
 
 std::string write_temp(const std::string& name, const std::string& text) {
   const std::string path = testing::TempDir() + name;

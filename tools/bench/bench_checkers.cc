@@ -19,7 +19,7 @@ using namespace simbus::checkers;
 
 std::string data_dir() {
   if (const char* dir = std::getenv("SIMBUS_DATA_DIR")) return dir;
-  return "../shared/data";
+  return "tests/data";  // run from the source root, or set SIMBUS_DATA_DIR
 }
 
 std::vector<std::string> etcd_files() {
