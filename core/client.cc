@@ -192,17 +192,15 @@ NodeId BrokerClient::next_broker(NodeId hint) {
   return broker;
 }
 
-std::optional<PublishReply> BrokerClient::publish(std::vector<std::string> channels,
-                                                  std::string event, std::string data,
-                                                  std::string exclude_socket_id) {
-  const PublishRequest request{client_id_, ++request_no_, std::move(channels),
-                               std::move(event), std::move(data), std::move(exclude_socket_id)};
+// Sends `request` towards the leader until a reply other than not_leader comes back:
+// redirects followed, timeouts answered by trying the next broker, same request each time.
+template <class Reply, class Match>
+std::optional<Reply> BrokerClient::request_leader(const Message& request, Match match) {
+  const Bytes encoded = encode_message(request);
   NodeId target = next_broker(leader_guess_);
   for (std::uint32_t attempt = 0; attempt < config_.attempts_max; ++attempt) {
-    env_.send(target, encode_message(request));
-    auto reply = await<PublishReply>(config_.request_timeout_us, [&](const PublishReply& r) {
-      return r.client_id == request.client_id && r.request_no == request.request_no;
-    });
+    env_.send(target, encoded);
+    auto reply = await<Reply>(config_.request_timeout_us, match);
     if (!reply) {
       leader_guess_ = no_node;
       target = next_broker(no_node);
@@ -220,29 +218,20 @@ std::optional<PublishReply> BrokerClient::publish(std::vector<std::string> chann
   return std::nullopt;
 }
 
+std::optional<PublishReply> BrokerClient::publish(std::vector<std::string> channels,
+                                                  std::string event, std::string data,
+                                                  std::string exclude_socket_id) {
+  const PublishRequest request{client_id_, ++request_no_, std::move(channels),
+                               std::move(event), std::move(data), std::move(exclude_socket_id)};
+  return request_leader<PublishReply>(request, [&](const PublishReply& r) {
+    return r.client_id == request.client_id && r.request_no == request.request_no;
+  });
+}
+
 std::optional<InfoReply> BrokerClient::info(const std::string& channel) {
   const std::uint64_t request_no = ++request_no_;
-  NodeId target = next_broker(leader_guess_);
-  for (std::uint32_t attempt = 0; attempt < config_.attempts_max; ++attempt) {
-    env_.send(target, encode_message(InfoRequest{request_no, channel}));
-    auto reply = await<InfoReply>(config_.request_timeout_us, [&](const InfoReply& r) {
-      return r.request_no == request_no;
-    });
-    if (!reply) {
-      leader_guess_ = no_node;
-      target = next_broker(no_node);
-      continue;
-    }
-    if (reply->status == Status::not_leader) {
-      leader_guess_ = reply->leader_hint;
-      target = next_broker(reply->leader_hint);
-      if (reply->leader_hint == no_node) env_.sleep_for_us(config_.request_timeout_us / 4);
-      continue;
-    }
-    leader_guess_ = target;
-    return reply;
-  }
-  return std::nullopt;
+  return request_leader<InfoReply>(InfoRequest{request_no, channel},
+                                   [&](const InfoReply& r) { return r.request_no == request_no; });
 }
 
 }  // namespace simbus::core

@@ -75,6 +75,8 @@ class BrokerClient {
   // Receives until `match` accepts a message or the timeout passes; others go to inbox.
   template <class T, class Match>
   std::optional<T> await(std::int64_t timeout_us, Match match);
+  template <class Reply, class Match>
+  std::optional<Reply> request_leader(const Message& request, Match match);
   void file(Message message);
   NodeId next_broker(NodeId hint);
 
