@@ -176,6 +176,18 @@ void add_brokers(sim::World& world, const std::shared_ptr<BrokerRun>& run, std::
   }
 }
 
+// One event as a subscriber session received it, into the delivery log.
+void record_event(BrokerRun& run, const std::string& session, const core::EventMessage& e, std::int64_t now_us) {
+  checkers::Delivery d;
+  d.session = session;
+  d.channel = e.channel;
+  d.kind = checkers::DeliveryKind::event;
+  d.seq = static_cast<std::int64_t>(e.seq);
+  d.payload = e.data;
+  d.time = now_us;
+  run.deliveries.deliveries.push_back(std::move(d));
+}
+
 core::ClientConfig client_config(const BrokerRun& run, bool ordered) {
   core::ClientConfig config;
   config.brokers.assign(run.brokers.begin(), run.brokers.end());
@@ -284,14 +296,7 @@ void subscriber_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, s
         core::Message m = std::move(client.inbox().front());
         client.inbox().pop_front();
         if (auto* e = std::get_if<core::EventMessage>(&m)) {
-          checkers::Delivery d;
-          d.session = session;
-          d.channel = e->channel;
-          d.kind = checkers::DeliveryKind::event;
-          d.seq = static_cast<std::int64_t>(e->seq);
-          d.payload = e->data;
-          d.time = world.now_us();
-          run->deliveries.deliveries.push_back(std::move(d));
+          record_event(*run, session, *e, world.now_us());
           last_seq[e->channel] = std::max(last_seq[e->channel], e->seq);
         } else if (auto* missed = std::get_if<core::MissedEvents>(&m)) {
           checkers::Delivery d;
@@ -343,13 +348,7 @@ void raw_subscriber_main(sim::World& world, const std::shared_ptr<BrokerRun>& ru
       core::Message m = std::move(client.inbox().front());
       client.inbox().pop_front();
       if (auto* e = std::get_if<core::EventMessage>(&m)) {
-        checkers::Delivery d;
-        d.session = session;
-        d.channel = e->channel;
-        d.seq = static_cast<std::int64_t>(e->seq);
-        d.payload = e->data;
-        d.time = world.now_us();
-        run->deliveries.deliveries.push_back(std::move(d));
+        record_event(*run, session, *e, world.now_us());
       }
     }
   }
