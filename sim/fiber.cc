@@ -58,6 +58,14 @@ struct PooledAllocator {
   void deallocate(ctx::stack_context& sc) noexcept { pool->deallocate(sc); }
 };
 
+// ASan keeps the shadow of unmapped memory: leave it clean for whatever is mapped there next.
+void unmap_stack(void* base, std::size_t stack_bytes) {
+#if defined(SIMBUS_ASAN)
+  ASAN_UNPOISON_MEMORY_REGION(static_cast<char*>(base) + page_bytes(), stack_bytes);
+#endif
+  ::munmap(base, stack_bytes + page_bytes());
+}
+
 }  // namespace
 
 StackPool::StackPool(std::size_t stack_bytes) : stack_bytes_(stack_bytes) {
@@ -66,7 +74,7 @@ StackPool::StackPool(std::size_t stack_bytes) : stack_bytes_(stack_bytes) {
 }
 
 StackPool::~StackPool() {
-  for (void* base : free_) ::munmap(base, stack_bytes_ + page_bytes());
+  for (void* base : free_) unmap_stack(base, stack_bytes_);
 }
 
 ctx::stack_context StackPool::allocate() {
@@ -74,11 +82,6 @@ ctx::stack_context StackPool::allocate() {
   if (!free_.empty()) {
     base = free_.back();
     free_.pop_back();
-#if defined(SIMBUS_ASAN)
-    // A recycled stack may still carry the previous fiber's scope poisoning (a stack
-    // unwound by forced_unwind is not unpoisoned frame by frame): start clean.
-    ASAN_UNPOISON_MEMORY_REGION(static_cast<char*>(base) + page_bytes(), stack_bytes_);
-#endif
   } else {
     const std::size_t total = stack_bytes_ + page_bytes();
     base = ::mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
@@ -88,6 +91,13 @@ ctx::stack_context StackPool::allocate() {
     const int rc = ::mprotect(base, page_bytes(), PROT_NONE);
     SIMBUS_ASSERT(rc == 0);
   }
+#if defined(SIMBUS_ASAN)
+  // Start with clean shadow memory, recycled or fresh: a pooled stack may carry the last
+  // fiber's scope poisoning (forced_unwind does not unpoison frame by frame), and ASan
+  // keeps the shadow of unmapped memory, so a fresh mmap landing where an earlier
+  // World's stack was (ASLR decides) inherits that stale poisoning too.
+  ASAN_UNPOISON_MEMORY_REGION(static_cast<char*>(base) + page_bytes(), stack_bytes_);
+#endif
   ctx::stack_context sc;
   sc.size = stack_bytes_;
   sc.sp = static_cast<char*>(base) + page_bytes() + stack_bytes_;  // stacks grow down
@@ -99,7 +109,7 @@ void StackPool::deallocate(ctx::stack_context& sc) noexcept {
   if (free_.size() < kStacksPooledMax) {
     free_.push_back(base);
   } else {
-    ::munmap(base, stack_bytes_ + page_bytes());
+    unmap_stack(base, stack_bytes_);
   }
 }
 
