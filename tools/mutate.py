@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""Mutation testing of core/: does a suite notice hand-made bugs outside the bug switches?
+
+Each mutant is one small edit to one line of core/*.cc, of the kinds a tired programmer
+makes: a comparison flipped (< to <=, == to !=), && swapped with ||, an if condition
+negated, a call statement dropped, an off-by-one (+ 1 / - 1 removed). The mutants are
+enumerated in a fixed order and sampled with a fixed seed, so two runs of this script on
+one commit test the same mutants. Every mutant is built in a private copy of the tree
+(the working tree is never touched) and judged by `simbus suite SUITE`:
+
+  killed        the suite failed (a check failed, the program crashed or hung)
+  survived      the suite passed: nothing noticed the bug
+  uncompilable  the mutant did not build (not counted in the score)
+
+score = killed / (killed + survived). Results go to a TSV file, one row per mutant.
+
+  tools/mutate.py --sample 60 --seed 1 --suite smoke --out mutants.tsv
+"""
+
+import argparse
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SKIP_FILES = {"bugs.cc"}  # the seeded bug switches are not ours to mutate
+SKIP_LINE = re.compile(r"SIMBUS_ASSERT|#include|bug_on|bugs::|\bBug::|static_assert")
+
+RELATIONAL = [(" < ", " <= "), (" <= ", " < "), (" > ", " >= "), (" >= ", " > "),
+              (" == ", " != "), (" != ", " == ")]
+LOGICAL = [(" && ", " || "), (" || ", " && ")]
+OFF_BY_ONE = [(" + 1", ""), (" - 1", "")]
+CALL_STATEMENT = re.compile(
+    r"^(\s*)(?!return\b|if\b|for\b|while\b|else\b|case\b|break\b|continue\b|throw\b|co_\w+\b|delete\b)"
+    r"[A-Za-z_][\w:]*(?:(?:\.|->)[A-Za-z_]\w*)*\(.*\);\s*$")
+
+
+def code_part(line):
+    """The line without a trailing // comment (string literals kept)."""
+    in_string = False
+    for i, ch in enumerate(line):
+        if ch == '"' and (i == 0 or line[i - 1] != "\\"):
+            in_string = not in_string
+        if not in_string and line.startswith("//", i):
+            return line[:i]
+    return line
+
+
+def outside_strings(line, pos):
+    return line[:pos].count('"') % 2 == 0
+
+
+def balanced(text):
+    depth = 0
+    for ch in text:
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def matching_paren(line, open_pos):
+    depth = 0
+    for i in range(open_pos, len(line)):
+        if line[i] == "(":
+            depth += 1
+        elif line[i] == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+    return -1
+
+
+def mutants_of_line(text):
+    """(operator, mutated line) for every mutant of one line of code."""
+    code = code_part(text)
+    if not code.strip() or code.lstrip().startswith(("//", "*", "/*")) or SKIP_LINE.search(code):
+        return
+    for op, table in (("relational", RELATIONAL), ("logical", LOGICAL), ("off-by-one", OFF_BY_ONE)):
+        for old, new in table:
+            start = 0
+            while (pos := code.find(old, start)) >= 0:
+                start = pos + 1
+                if not outside_strings(code, pos):
+                    continue
+                # `a < b` in a template argument list or a shift is not a comparison.
+                if old.strip() in ("<", ">") and ("<<" in code or ">>" in code or "template" in code):
+                    continue
+                if op == "off-by-one" and pos + len(old) < len(code) and code[pos + len(old)].isalnum():
+                    continue  # + 10, - 1000: not a one
+                yield op, text[:pos] + new + text[pos + len(old):]
+    for m in re.finditer(r"\b(if|while) \(", code):
+        open_pos = m.end() - 1
+        close = matching_paren(code, open_pos)
+        if close < 0:
+            continue
+        cond = code[open_pos + 1:close]
+        if cond.startswith("constexpr") or cond.startswith("auto") or ";" in cond:
+            continue
+        yield "negate", text[:open_pos + 1] + "!(" + cond + ")" + text[close:]
+    if CALL_STATEMENT.match(code) and balanced(code) and "=" not in code.split("(")[0]:
+        indent = CALL_STATEMENT.match(code).group(1)
+        yield "drop-call", indent + "(void)0;  // mutant: call dropped\n"
+
+
+def enumerate_mutants():
+    out = []
+    for path in sorted((ROOT / "core").glob("*.cc")):
+        if path.name in SKIP_FILES:
+            continue
+        lines = path.read_text().splitlines(keepends=True)
+        for number, text in enumerate(lines, start=1):
+            for op, mutated in mutants_of_line(text):
+                if mutated != text:
+                    out.append((f"core/{path.name}", number, op, text, mutated))
+    return out
+
+
+def run(cmd, cwd=None, timeout_s=None):
+    return subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=timeout_s)
+
+
+def build(build_dir, lock):
+    cmd = ["cmake", "--build", str(build_dir), "--target", "simbus", "-j", str(os.cpu_count() or 2)]
+    if lock:
+        cmd = ["flock", lock] + cmd
+    return run(cmd).returncode == 0
+
+
+def judge(simbus, suite, jobs, timeout_s):
+    """(verdict, first FAIL line) of the suite on the built mutant."""
+    try:
+        result = run([str(simbus), "suite", suite, "--jobs", str(jobs)], timeout_s=timeout_s)
+    except subprocess.TimeoutExpired:
+        return "killed", "timeout"
+    if result.returncode == 0:
+        return "survived", ""
+    fail = next((l for l in result.stdout.splitlines() if l.startswith("FAIL")), "")
+    return "killed", fail or f"exit {result.returncode}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--suite", default="smoke")
+    parser.add_argument("--sample", type=int, default=60, help="mutants to test (0: all)")
+    parser.add_argument("--seed", type=int, default=1, help="sampling seed")
+    parser.add_argument("--jobs", type=int, default=2, help="suite worker processes")
+    parser.add_argument("--timeout", type=int, default=300, help="seconds per suite run")
+    parser.add_argument("--workdir", default="/tmp/simbus-mutate")
+    parser.add_argument("--lock", default="/tmp/simbus-build.lock", help="flock file for builds ('' for none)")
+    parser.add_argument("--out", default="mutants.tsv")
+    parser.add_argument("--list", action="store_true", help="only list the sampled mutants")
+    args = parser.parse_args()
+    if args.sample < 0 or args.jobs < 1 or args.timeout < 1:
+        parser.error("--sample must be >= 0, --jobs and --timeout >= 1")
+
+    mutants = enumerate_mutants()
+    order = list(range(len(mutants)))
+    random.Random(args.seed).shuffle(order)
+    chosen = sorted(order[:args.sample] if args.sample else order)
+    print(f"{len(mutants)} mutants of core/, testing {len(chosen)} (seed {args.seed}) with suite {args.suite}")
+    if args.list:
+        for i in chosen:
+            path, number, op, old, new = mutants[i]
+            print(f"{path}:{number}\t{op}\t{old.strip()}  =>  {new.strip()}")
+        return 0
+
+    work = Path(args.workdir)
+    src, build_dir = work / "src", work / "build"
+    if src.exists():
+        shutil.rmtree(src)
+    src.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "HEAD"], stdout=subprocess.PIPE, check=True)
+    subprocess.run(["tar", "-x", "-C", str(src)], input=archive.stdout, check=True)
+    configure = run(["cmake", "-S", str(src), "-B", str(build_dir), "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release",
+                     "-DSIMBUS_BUILD_TESTS=OFF", "-DSIMBUS_BUILD_BENCH=OFF"])
+    if configure.returncode != 0:
+        print(configure.stdout, file=sys.stderr)
+        return 2
+    simbus = build_dir / "bin" / "simbus"
+    if not build(build_dir, args.lock) or judge(simbus, args.suite, args.jobs, args.timeout)[0] != "survived":
+        print(f"the unmutated tree does not build or does not pass suite {args.suite}", file=sys.stderr)
+        return 2
+
+    counts = {"killed": 0, "survived": 0, "uncompilable": 0}
+    started = time.monotonic()
+    with open(args.out, "w") as out:
+        out.write("file\tline\toperator\tverdict\tkilled_by\toriginal\tmutant\n")
+        for n, i in enumerate(chosen, start=1):
+            path, number, op, old, new = mutants[i]
+            target = src / path
+            original = target.read_text()
+            lines = original.splitlines(keepends=True)
+            assert lines[number - 1] == old
+            lines[number - 1] = new
+            target.write_text("".join(lines))
+            try:
+                if build(build_dir, args.lock):
+                    verdict, by = judge(simbus, args.suite, args.jobs, args.timeout)
+                else:
+                    verdict, by = "uncompilable", ""
+            finally:
+                target.write_text(original)
+            counts[verdict] += 1
+            out.write(f"{path}\t{number}\t{op}\t{verdict}\t{by}\t{old.strip()}\t{new.strip()}\n")
+            out.flush()
+            print(f"[{n}/{len(chosen)}] {path}:{number} {op}: {verdict} {by}", flush=True)
+    judged = counts["killed"] + counts["survived"]
+    score = 100.0 * counts["killed"] / judged if judged else 0.0
+    print(f"killed {counts['killed']}, survived {counts['survived']}, uncompilable {counts['uncompilable']}; "
+          f"score {score:.0f}% ({time.monotonic() - started:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
