@@ -573,9 +573,10 @@ RaftStatus RaftNode::status() const {
   s.applied_index = applied_;
   s.snapshot_index = log_.snapshot_index();
   s.snapshot_term = log_.snapshot_term();
+  s.log.reserve(log_.last_index() - log_.snapshot_index());
   for (std::uint64_t i = log_.first_index(); i <= log_.last_index(); ++i) {
     const LogEntry& entry = log_.at(i);
-    s.log.push_back(EntryDigest{entry.index, entry.term, checksum64(entry.command)});
+    s.log.push_back(EntryDigest{entry.index, entry.term, log_.checksum_at(i)});
   }
   return s;
 }

@@ -1,6 +1,7 @@
 #include "core/raft_log.h"
 
 #include "base/assert.h"
+#include "core/codec.h"
 
 namespace simbus::core {
 
@@ -20,6 +21,13 @@ const LogEntry& RaftLog::at(std::uint64_t index) const {
   const LogEntry& entry = entries_[index - snapshot_index_ - 1];
   SIMBUS_ASSERT(entry.index == index);
   return entry;
+}
+
+std::uint64_t RaftLog::checksum_at(std::uint64_t index) const {
+  const LogEntry& entry = at(index);
+  std::uint64_t& sum = checksums_[index - snapshot_index_ - 1];
+  if (sum == 0) sum = checksum64(entry.command);  // (a true 0 is merely recomputed)
+  return sum;
 }
 
 std::vector<LogEntry> RaftLog::slice(std::uint64_t from, std::size_t count_max) const {
@@ -43,11 +51,15 @@ void RaftLog::append(LogEntry entry) {
   SIMBUS_ASSERT(entry.index == last_index() + 1);
   if (strict_) SIMBUS_ASSERT(entry.term >= last_term());
   entries_.push_back(std::move(entry));
+  checksums_.push_back(0);
 }
 
 void RaftLog::truncate_from(std::uint64_t index) {
   SIMBUS_ASSERT(index > snapshot_index_);
-  while (last_index() >= index) entries_.pop_back();
+  while (last_index() >= index) {
+    entries_.pop_back();
+    checksums_.pop_back();
+  }
   SIMBUS_ASSERT(last_index() == index - 1 || last_index() < index);
 }
 
@@ -57,6 +69,7 @@ void RaftLog::compact_to(std::uint64_t index) {
   const std::uint64_t term = *term_at(index);
   while (snapshot_index_ < index) {
     entries_.pop_front();
+    checksums_.pop_front();
     ++snapshot_index_;
   }
   snapshot_term_ = term;
@@ -65,6 +78,7 @@ void RaftLog::compact_to(std::uint64_t index) {
 
 void RaftLog::reset(std::uint64_t index, std::uint64_t term) {
   entries_.clear();
+  checksums_.clear();
   snapshot_index_ = index;
   snapshot_term_ = term;
   SIMBUS_ASSERT(last_index() == index);

@@ -20,6 +20,9 @@ class RaftLog {
   // The term of `index`: known for snapshot_index..last_index, nullopt otherwise.
   std::optional<std::uint64_t> term_at(std::uint64_t index) const;
   const LogEntry& at(std::uint64_t index) const;
+  // checksum64 of the command at `index`, computed once per entry (status() is sampled
+  // often and the commands do not change while they are in the log).
+  std::uint64_t checksum_at(std::uint64_t index) const;
   // Entries [from, last_index], at most count_max of them.
   std::vector<LogEntry> slice(std::uint64_t from, std::size_t count_max) const;
   // First index of the run of entries with the same term as `index` (above the snapshot).
@@ -40,6 +43,7 @@ class RaftLog {
   std::uint64_t snapshot_index_ = 0;
   std::uint64_t snapshot_term_ = 0;
   std::deque<LogEntry> entries_;
+  mutable std::deque<std::uint64_t> checksums_;  // parallel to entries_; 0: not computed yet
   bool strict_ = true;
 };
 

@@ -58,6 +58,7 @@ struct BrokerRun {
   std::vector<checkers::RaftNodeSnapshot> raft_snapshots;
   std::size_t sampled_entries = 0;
   std::map<std::uint64_t, std::pair<std::uint64_t, std::uint64_t>> applied;  // index -> (term, digest)
+  std::vector<checkers::RaftLogEntry> applied_prefix;  // applied[1..n], as far as it has no gap
   std::string state_machine_violation;
 
   NemesisState nemesis;
@@ -119,17 +120,18 @@ void sample_raft(BrokerRun& run, sim::World& world) {
     snap.role = to_checker_role(status.role);
     snap.commit_index = static_cast<std::int64_t>(status.commit_index);
     // Entries compacted into the snapshot are committed: every node applied the same ones
-    // (checked on apply), so the prefix is taken from what was applied.
-    for (std::uint64_t i = 1; i <= status.snapshot_index; ++i) {
-      auto it = run.applied.find(i);
-      if (it == run.applied.end()) {
-        snap.log.clear();
-        snap.commit_index = 0;
-        break;  // a prefix we never saw applied: leave this node's log out of the sample
-      }
-      snap.log.push_back({static_cast<std::int64_t>(it->second.first), it->second.second});
+    // (checked on apply), so the prefix is taken from what was applied. `applied` only
+    // grows and never changes an index, so its gap-free start is kept as it extends.
+    while (true) {
+      auto it = run.applied.find(run.applied_prefix.size() + 1);
+      if (it == run.applied.end()) break;
+      run.applied_prefix.push_back({static_cast<std::int64_t>(it->second.first), it->second.second});
     }
-    if (snap.log.size() != status.snapshot_index) continue;
+    // A prefix we never saw applied: leave this node's log out of the sample.
+    if (run.applied_prefix.size() < status.snapshot_index) continue;
+    snap.log.reserve(status.snapshot_index + status.log.size());
+    snap.log.assign(run.applied_prefix.begin(),
+                    run.applied_prefix.begin() + static_cast<std::ptrdiff_t>(status.snapshot_index));
     for (const core::EntryDigest& e : status.log) {
       snap.log.push_back({static_cast<std::int64_t>(e.term), e.checksum});
     }
