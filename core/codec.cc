@@ -10,11 +10,20 @@ std::uint64_t checksum64(std::span<const std::uint8_t> data) {
 }
 
 void Writer::u32(std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) out_.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+  std::uint8_t b[4];
+  for (int i = 0; i < 4; ++i) b[i] = static_cast<std::uint8_t>(v >> (8 * i));
+  out_.insert(out_.end(), b, b + 4);
 }
 
 void Writer::u64(std::uint64_t v) {
-  for (int i = 0; i < 8; ++i) out_.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+  std::uint8_t b[8];
+  for (int i = 0; i < 8; ++i) b[i] = static_cast<std::uint8_t>(v >> (8 * i));
+  out_.insert(out_.end(), b, b + 8);
+}
+
+void Writer::set_u32(std::size_t at, std::uint32_t v) {
+  SIMBUS_ASSERT(at + 4 <= out_.size());
+  for (int i = 0; i < 4; ++i) out_[at + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v >> (8 * i));
 }
 
 void Writer::bytes(std::span<const std::uint8_t> v) {
@@ -100,19 +109,33 @@ std::uint32_t Reader::count(std::uint32_t count_max, std::size_t element_bytes_m
   return n;
 }
 
-Bytes frame(std::uint8_t kind, std::span<const std::uint8_t> body) {
-  SIMBUS_ASSERT(body.size() <= frame_bytes_max);
-  Writer w;
+void begin_frame(Writer& w, std::uint8_t kind) {
+  SIMBUS_ASSERT(w.size() == 0);
+  w.reserve(256);
   w.u8(static_cast<std::uint8_t>(frame_magic & 0xff));
   w.u8(static_cast<std::uint8_t>(frame_magic >> 8));
   w.u8(wire_version);
   w.u8(kind);
-  w.u32(static_cast<std::uint32_t>(body.size()));
-  w.raw(body);
+  w.u32(0);  // the body's length, patched by finish_frame
+}
+
+Bytes finish_frame(Writer& w) {
+  SIMBUS_ASSERT(w.size() >= frame_header_bytes);
+  const std::size_t body_bytes = w.size() - frame_header_bytes;
+  SIMBUS_ASSERT(body_bytes <= frame_bytes_max);
+  w.set_u32(4, static_cast<std::uint32_t>(body_bytes));
   const std::uint64_t sum = checksum64(w.view());
   w.u64(sum);
-  SIMBUS_ASSERT(w.size() == frame_header_bytes + body.size() + frame_checksum_bytes);
+  SIMBUS_ASSERT(w.size() == frame_header_bytes + body_bytes + frame_checksum_bytes);
   return w.take();
+}
+
+Bytes frame(std::uint8_t kind, std::span<const std::uint8_t> body) {
+  SIMBUS_ASSERT(body.size() <= frame_bytes_max);
+  Writer w;
+  begin_frame(w, kind);
+  w.raw(body);
+  return finish_frame(w);
 }
 
 std::string_view decode_error_name(DecodeError error) {

@@ -37,6 +37,9 @@ class Writer {
   void str(std::string_view v);
   // Appends already-encoded bytes with no length prefix.
   void raw(std::span<const std::uint8_t> v) { out_.insert(out_.end(), v.begin(), v.end()); }
+  void reserve(std::size_t bytes) { out_.reserve(bytes); }
+  // Overwrites 4 bytes already written at `at` (a length known only after what follows).
+  void set_u32(std::size_t at, std::uint32_t v);
   std::size_t size() const { return out_.size(); }
   Bytes take() { return std::move(out_); }
   const Bytes& view() const { return out_; }
@@ -73,6 +76,10 @@ class Reader {
 // A frame: magic u16, version u8, kind u8, body length u32, body, checksum u64 over all of
 // the preceding bytes.
 Bytes frame(std::uint8_t kind, std::span<const std::uint8_t> body);
+// The same frame with the body written in place: begin_frame into an empty writer, write
+// the body, then finish_frame (no intermediate copy of the body).
+void begin_frame(Writer& w, std::uint8_t kind);
+Bytes finish_frame(Writer& w);
 
 struct Unframed {
   std::uint8_t kind = 0;

@@ -22,7 +22,10 @@ std::string_view status_name(Status status) {
 }
 
 Bytes encode_message(const Message& message) {
-  return frame(frame_kind_message, serial::encode_body(message));
+  Writer w;
+  begin_frame(w, frame_kind_message);
+  serial::put(w, message);
+  return finish_frame(w);
 }
 
 DecodeError decode_message(std::span<const std::uint8_t> in, Message& out) {
@@ -35,7 +38,10 @@ DecodeError decode_message(std::span<const std::uint8_t> in, Message& out) {
 }
 
 Bytes encode_command(const Command& command) {
-  return frame(frame_kind_command, serial::encode_body(command));
+  Writer w;
+  begin_frame(w, frame_kind_command);
+  serial::put(w, command);
+  return finish_frame(w);
 }
 
 DecodeError decode_command(std::span<const std::uint8_t> in, Command& out) {
