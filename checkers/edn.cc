@@ -19,7 +19,7 @@ const Node* Node::get(std::string_view keyword) const {
 
 void Reader::fail(const std::string& message) const { throw ParseError(file_, line_, message); }
 
-void Reader::skip_blank() {
+void Reader::skip_blank_slow() {
   while (pos_ < text_.size()) {
     char c = text_[pos_];
     if (c == '\n') {
@@ -160,7 +160,7 @@ void Reader::read_into(Node& node, int depth) {
   if (token.empty()) fail(fmt::format("unexpected '{}'", c));
   if (token[0] == ':') {
     node.kind = Kind::keyword;
-    node.text = std::string(token.substr(1));
+    node.text.assign(token.data() + 1, token.size() - 1);  // reuses the node's buffer
     if (node.text.empty()) fail("empty keyword");
     return;
   }
@@ -185,11 +185,11 @@ void Reader::read_into(Node& node, int depth) {
     }
     if (token.find_first_of(".eEM") == std::string_view::npos) fail(fmt::format("bad number '{}'", token));
     node.kind = Kind::real;
-    node.text = std::string(token);
+    node.text.assign(token);
     return;
   }
   node.kind = Kind::symbol;
-  node.text = std::string(token);
+  node.text.assign(token);
   return;
 }
 

@@ -37,7 +37,15 @@ class Reader {
 
  private:
   static constexpr int kDepthMax = 64;
-  void skip_blank();
+  // Most calls find a token right away: decide that inline, loop out of line.
+  void skip_blank() {
+    if (pos_ < text_.size()) {
+      const char c = text_[pos_];
+      if (c != ' ' && c != ',' && c != '\n' && c != '\t' && c != '\r' && c != ';') return;
+    }
+    skip_blank_slow();
+  }
+  void skip_blank_slow();
   void read_into(Node& node, int depth);
   void sequence(Node& out, char close, int depth);
   [[noreturn]] void fail(const std::string& message) const;

@@ -1,5 +1,7 @@
 #include "checkers/linearizability.h"
 
+#include "base/assert.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -243,13 +245,26 @@ class Search {
     frame.cand_end = static_cast<std::int32_t>(cands_.size());
     frame.cursor = frame.cand_begin;
     frames_.push_back(frame);
-    if (frames_.size() > best_depth_) record_best();
+    // The deepest configuration is what a violation report shows. Copying it on every new
+    // depth made a linearizable history quadratic; it is recorded when that frame is
+    // popped instead (or at give-up), when the lists are as they were at this push.
+    if (frames_.size() > best_depth_) {
+      best_depth_ = frames_.size();
+      best_pending_ = true;
+    }
+  }
+
+  // Records the top frame as the deepest configuration if it is one not yet recorded.
+  void settle_best() {
+    if (!best_pending_) return;
+    SIMBUS_ASSERT(frames_.size() == best_depth_);
+    record_best();
+    best_pending_ = false;
   }
 
   void record_best() {
     std::int32_t first_return = next_[head_];
     while (first_return != head_ && entry_is_call_[first_return]) first_return = next_[first_return];
-    best_depth_ = frames_.size();
     best_partial_.clear();
     for (std::size_t i = 0; i + 1 < frames_.size(); ++i) best_partial_.push_back(frames_[i].applied_op);
     const Frame& top = frames_.back();
@@ -299,6 +314,7 @@ class Search {
       }
       Frame& frame = frames_.back();
       if (frame.cursor == frame.cand_end) {
+        settle_best();
         cands_.resize(frame.cand_begin);
         frames_.pop_back();
         if (frames_.empty()) {
@@ -348,6 +364,7 @@ class Search {
   }
 
   void explain(PartitionOutcome& out) {
+    if (!frames_.empty()) settle_best();
     for (std::int32_t op : best_partial_) out.partial.push_back(partition_.history_indices[op]);
     for (std::int32_t op : best_unplaced_) out.unplaced.push_back(partition_.history_indices[op]);
     out.state_after_partial = model_.describe_state(best_state_);
@@ -392,6 +409,7 @@ class Search {
   std::int64_t steps_ = 0;
 
   std::size_t best_depth_ = 0;
+  bool best_pending_ = false;  // the deepest frame is on the stack and not yet recorded
   std::vector<std::int32_t> best_partial_;
   std::vector<std::int32_t> best_unplaced_;
   std::int32_t best_state_ = 0;

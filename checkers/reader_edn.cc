@@ -48,6 +48,7 @@ std::vector<Value> flatten(const edn::Node& n, const std::string& file) {
 }
 
 std::string text_of(const edn::Node& n, const std::string& file) {
+  if (n.kind == edn::Kind::string || n.kind == edn::Kind::keyword || n.kind == edn::Kind::symbol) return n.text;
   Value v = scalar(n, file);
   if (const auto* s = std::get_if<std::string>(&v)) return *s;
   return value_to_string(v);
@@ -68,9 +69,23 @@ History read_edn(std::string_view text, const std::string& file) {
     time += 1;
     auto fail = [&](const std::string& message) { throw ParseError(file, e.line, message); };
     if (e.kind != edn::Kind::map) fail("expected an operation map {:process .. :type .. :f ..}");
-    const edn::Node* process = e.get("process");
-    const edn::Node* type = e.get("type");
-    const edn::Node* f = e.get("f");
+    // One pass over the map's keys instead of a lookup per field.
+    const edn::Node* process = nullptr;
+    const edn::Node* type = nullptr;
+    const edn::Node* f = nullptr;
+    const edn::Node* value_node = nullptr;
+    const edn::Node* key = nullptr;
+    for (std::size_t i = 0; i + 1 < e.items.size(); i += 2) {
+      const edn::Node& k = e.items[i];
+      if (k.kind != edn::Kind::keyword) continue;
+      const edn::Node* v = &e.items[i + 1];
+      const std::string& name = k.text;
+      if (name == "process") process = process ? process : v;
+      else if (name == "type") type = type ? type : v;
+      else if (name == "f") f = f ? f : v;
+      else if (name == "value") value_node = value_node ? value_node : v;
+      else if (name == "key") key = key ? key : v;
+    }
     if (process == nullptr) fail("operation without :process");
     if (type == nullptr || type->kind != edn::Kind::keyword) fail("operation without a :type keyword");
     if (f == nullptr) fail("operation without :f");
@@ -78,7 +93,7 @@ History read_edn(std::string_view text, const std::string& file) {
     if (process->kind != edn::Kind::integer) continue;
     const std::string function = text_of(*f, file);
     static const edn::Node kNil;
-    const edn::Node& value = e.get("value") ? *e.get("value") : kNil;
+    const edn::Node& value = value_node ? *value_node : kNil;
     const std::string& t = type->text;
     if (t == "invoke") {
       if (open.contains(process->integer)) {
@@ -87,7 +102,7 @@ History read_edn(std::string_view text, const std::string& file) {
       Operation op;
       op.process = process->integer;
       op.function = function;
-      if (const edn::Node* key = e.get("key")) op.key = text_of(*key, file);
+      if (key) op.key = text_of(*key, file);
       if (function != "read" && function != "get") op.args = flatten(value, file);
       op.invoke_time = time;
       op.line = e.line;
