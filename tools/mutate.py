@@ -115,7 +115,19 @@ def enumerate_mutants():
         if path.name in SKIP_FILES:
             continue
         lines = path.read_text().splitlines(keepends=True)
+        # The body of an `if (bugs_.has(Bug::...)) {` block runs only with a seeded bug on:
+        # mutating it would give mutants no suite without that bug could ever notice.
+        depth, bug_block_depth = 0, None
         for number, text in enumerate(lines, start=1):
+            code = code_part(text)
+            opens_bug_block = bug_block_depth is None and "Bug::" in code and code.rstrip().endswith("{")
+            if opens_bug_block:
+                bug_block_depth = depth
+            depth += code.count("{") - code.count("}")
+            if bug_block_depth is not None:
+                if depth <= bug_block_depth:
+                    bug_block_depth = None
+                continue
             for op, mutated in mutants_of_line(text):
                 if mutated != text:
                     out.append((f"core/{path.name}", number, op, text, mutated))
