@@ -113,6 +113,7 @@ class RaftNode {
 
   Role role() const { return role_; }
   std::uint64_t term() const { return term_; }
+  NodeId voted_for() const { return voted_for_; }
   NodeId id() const { return config_.id; }
   NodeId leader_id() const { return leader_id_; }
   std::uint64_t commit_index() const { return commit_index_; }

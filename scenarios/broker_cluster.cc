@@ -60,6 +60,17 @@ struct BrokerRun {
   std::map<std::uint64_t, std::pair<std::uint64_t, std::uint64_t>> applied;  // index -> (term, digest)
   std::vector<checkers::RaftLogEntry> applied_prefix;  // applied[1..n], as far as it has no gap
   std::string state_machine_violation;
+  // Per node: the last index it applied in its current incarnation. Within one
+  // incarnation a node applies each index once, in order; a restore from the leader's
+  // snapshot only ever moves it forward (a restart re-applies from its own disk).
+  struct Applied {
+    std::uint64_t incarnation = 0;
+    std::uint64_t last_index = 0;
+  };
+  std::map<sim::NodeIndex, Applied> applied_by_node;
+  // Every leadership as it happens (the 50 ms samples can miss a short-lived leader).
+  std::map<std::uint64_t, std::string> leader_of_term;
+  std::string election_violation;
 
   NemesisState nemesis;
   std::int64_t publishers_done = 0;
@@ -140,13 +151,19 @@ void sample_raft(BrokerRun& run, sim::World& world) {
   }
 }
 
-core::BrokerConfig broker_config(const BrokerRun& run, bool retry_storm) {
+core::BrokerConfig broker_config(const BrokerRun& run) {
+  const BrokerScenarioOptions& o = run.options;
   core::BrokerConfig config;
   config.raft.members.assign(run.brokers.begin(), run.brokers.end());
+  if (o.election_timeout_us_min > 0) config.raft.election_timeout_us_min = o.election_timeout_us_min;
+  if (o.election_timeout_us_max > 0) config.raft.election_timeout_us_max = o.election_timeout_us_max;
+  SIMBUS_ASSERT(config.raft.election_timeout_us_min < config.raft.election_timeout_us_max);
+  config.raft.lease_reads = o.lease_reads;
+  config.raft.lease_clock_skew_us_max = o.lease_clock_skew_us_max;
   config.channels.app = run.app;
-  config.compact_after_entries = 64;
+  SIMBUS_ASSERT(o.compact_after_entries > 0);
+  config.compact_after_entries = o.compact_after_entries;
   config.bugs = run.bugs;
-  (void)retry_storm;
   return config;
 }
 
@@ -159,7 +176,13 @@ void add_brokers(sim::World& world, const std::shared_ptr<BrokerRun>& run, std::
     auto boot = [&world, run, index] {
       auto env = std::make_shared<SimEnv>(world, index);
       core::BrokerHooks hooks;
-      hooks.on_apply = [run](core::NodeId, const core::LogEntry& entry) {
+      // The node's applied index within this incarnation (reset by a restart).
+      auto applied_here = [&world, run, index]() -> BrokerRun::Applied& {
+        auto& a = run->applied_by_node[index];
+        if (a.incarnation != world.incarnation(index)) a = {world.incarnation(index), 0};
+        return a;
+      };
+      hooks.on_apply = [&world, run, index, applied_here](core::NodeId, const core::LogEntry& entry) {
         const auto value = std::make_pair(entry.term, core::checksum64(entry.command));
         auto [it, inserted] = run->applied.emplace(entry.index, value);
         if (!inserted && it->second != value && run->state_machine_violation.empty()) {
@@ -167,8 +190,32 @@ void add_brokers(sim::World& world, const std::shared_ptr<BrokerRun>& run, std::
               "two nodes applied different entries at index {} (terms {} and {})", entry.index, it->second.first,
               value.first);
         }
+        BrokerRun::Applied& a = applied_here();
+        if (entry.index <= a.last_index && run->state_machine_violation.empty()) {
+          run->state_machine_violation =
+              fmt::format("{} applied index {} again at {} us after applying up to {} (its state was rewound)",
+                          world.node_name(index), entry.index, world.now_us(), a.last_index);
+        }
+        a.last_index = std::max(a.last_index, entry.index);
       };
-      auto node = std::make_shared<core::BrokerNode>(env, broker_config(*run, run->options.retry_storm), hooks);
+      hooks.on_restore = [&world, run, index, applied_here](core::NodeId, const core::Snapshot& snapshot) {
+        BrokerRun::Applied& a = applied_here();
+        if (snapshot.index <= a.last_index && run->state_machine_violation.empty()) {
+          run->state_machine_violation =
+              fmt::format("{} installed a snapshot at index {} at {} us after applying up to {} in the same "
+                          "incarnation (its state was rewound)",
+                          world.node_name(index), snapshot.index, world.now_us(), a.last_index);
+        }
+        a.last_index = std::max(a.last_index, snapshot.index);
+      };
+      hooks.on_leader = [&world, run, index](core::NodeId, std::uint64_t term) {
+        auto [it, fresh] = run->leader_of_term.emplace(term, world.node_name(index));
+        if (!fresh && it->second != world.node_name(index) && run->election_violation.empty()) {
+          run->election_violation = fmt::format("term {} has two leaders: {} and {} (at {} us)", term, it->second,
+                                                world.node_name(index), world.now_us());
+        }
+      };
+      auto node = std::make_shared<core::BrokerNode>(env, broker_config(*run), hooks);
       run->nodes[index] = node;
       node->run();
     };
@@ -201,11 +248,22 @@ core::ClientConfig client_config(const BrokerRun& run, bool ordered) {
   return config;
 }
 
+core::ClientConfig publisher_config(const BrokerRun& run) {
+  core::ClientConfig config = client_config(run, true);
+  if (run.options.publisher_timeout_us > 0) {
+    // Quick to give up on a node that does not answer (a leader cut off from the others):
+    // publishes reach a newly elected leader soon after it wins.
+    config.request_timeout_us = run.options.publisher_timeout_us;
+    config.attempts_max = 100;
+  }
+  return config;
+}
+
 // A publisher: one publish at a time (so per-publisher order is defined), unique payloads.
 void publisher_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, sim::NodeIndex self, std::int64_t id,
                     std::int64_t publishes) {
   SimEnv env(world, self);
-  core::BrokerClient client(env, client_config(*run, true), 1000 + static_cast<std::uint64_t>(id));
+  core::BrokerClient client(env, publisher_config(*run), 1000 + static_cast<std::uint64_t>(id));
   const std::int64_t gap_us = std::max<std::int64_t>(1'000, run->options.fault_period_us / std::max<std::int64_t>(publishes, 1));
   auto publish_one = [&](std::int64_t n) {
     const std::string& channel = run->channels[world.draw_below(sim::DataTag::kUser, run->channels.size())];
@@ -353,6 +411,142 @@ void raw_subscriber_main(sim::World& world, const std::shared_ptr<BrokerRun>& ru
         record_event(*run, session, *e, world.now_us());
       }
     }
+  }
+}
+
+// A raw resuming subscriber: like a raw subscriber it records exactly what arrives (FIFO
+// network, no repair, no de-duplication), but now and then it leaves its connection and
+// opens one on the next node, subscribing with resume from the last sequence number it
+// received: the node must replay exactly the events after it.
+void raw_resumer_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, sim::NodeIndex self,
+                      std::int64_t id) {
+  SimEnv env(world, self);
+  const std::string session = fmt::format("resumer{}", id);
+  core::BrokerClient client(env, client_config(*run, false), 7000 + static_cast<std::uint64_t>(id));
+  std::map<std::string, std::uint64_t> last_seq;  // per channel: the last seq received
+  std::size_t rotation = static_cast<std::size_t>(id);
+  bool subscribed_once = false;
+  while (true) {
+    const core::NodeId broker = run->brokers[rotation++ % run->brokers.size()];
+    auto socket = client.connect(broker);
+    if (!socket) continue;
+    bool all = true;
+    for (const std::string& channel : run->channels) {
+      core::SubscribeRequest request{*socket, channel, "", "", subscribed_once, last_seq[channel]};
+      auto reply = client.subscribe(broker, request);
+      if (!reply || reply->status != core::Status::ok) {
+        all = false;
+        break;
+      }
+      if (!subscribed_once) last_seq[channel] = reply->seq_last;
+    }
+    if (!all) {
+      // Only a seeded bug makes a fault-free node refuse a fresh connection; start over.
+      client.disconnect(broker, *socket);
+      continue;
+    }
+    if (!subscribed_once) {
+      subscribed_once = true;
+      for (const std::string& channel : run->channels) {
+        checkers::Subscription sub;
+        sub.session = session;
+        sub.channel = channel;
+        sub.subscribe_time = world.now_us();
+        sub.connected_throughout = false;  // it moves between connections
+        run->deliveries.subscriptions.push_back(sub);
+      }
+    }
+    const std::int64_t leave_at_us =
+        world.now_us() + 100'000 + static_cast<std::int64_t>(world.draw_below(sim::DataTag::kUser, 500'000));
+    while (world.now_us() < leave_at_us) {
+      client.poll(leave_at_us - world.now_us());
+      while (!client.inbox().empty()) {
+        core::Message m = std::move(client.inbox().front());
+        client.inbox().pop_front();
+        // Events still arriving for an earlier connection are not this connection's.
+        if (auto* e = std::get_if<core::EventMessage>(&m); e != nullptr && e->socket_id == *socket) {
+          record_event(*run, session, *e, world.now_us());
+          last_seq[e->channel] = std::max(last_seq[e->channel], e->seq);
+        } else if (auto* missed = std::get_if<core::MissedEvents>(&m);
+                   missed != nullptr && missed->socket_id == *socket) {
+          checkers::Delivery d;
+          d.session = session;
+          d.channel = missed->channel;
+          d.kind = checkers::DeliveryKind::missed;
+          d.seq = static_cast<std::int64_t>(missed->first_seq);
+          d.time = world.now_us();
+          run->deliveries.deliveries.push_back(std::move(d));
+          last_seq[missed->channel] = std::max(last_seq[missed->channel], missed->last_seq);
+        }
+      }
+    }
+    client.disconnect(broker, *socket);
+  }
+}
+
+// A churning client: connects to its node, subscribes to one channel, stays a little,
+// leaves, and again, for the whole run. Many of them on one node keep its connection
+// registry busy with concurrent handshakes. Each connection is its own session, held
+// from its subscribe reply until it leaves; the last one is held to the end.
+void churner_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, sim::NodeIndex self, std::int64_t id,
+                  std::int64_t rounds) {
+  SimEnv env(world, self);
+  const core::NodeId broker = run->brokers.front();
+  core::BrokerClient client(env, client_config(*run, false), 9000 + static_cast<std::uint64_t>(id));
+  const std::string& channel = run->channels[static_cast<std::size_t>(id) % run->channels.size()];
+  for (std::int64_t round = 0;; ++round) {
+    world.sleep_for_us(static_cast<std::int64_t>(world.draw_below(sim::DataTag::kUser, 20'000)) + 1);
+    auto socket = client.connect(broker);
+    if (!socket) continue;
+    auto reply = client.subscribe(broker, core::SubscribeRequest{*socket, channel, "", "", false, 0});
+    if (!reply || reply->status != core::Status::ok) {
+      client.disconnect(broker, *socket);
+      continue;
+    }
+    const bool last_round = round + 1 >= rounds;
+    checkers::Subscription sub;
+    sub.session = fmt::format("churn{}/c{}", id, round);
+    sub.channel = channel;
+    sub.subscribe_time = world.now_us();
+    run->deliveries.subscriptions.push_back(sub);
+    const std::size_t sub_index = run->deliveries.subscriptions.size() - 1;
+    const std::int64_t stay_until_us =
+        last_round ? sim::World::kNever
+                   : world.now_us() + 20'000 + static_cast<std::int64_t>(world.draw_below(sim::DataTag::kUser, 200'000));
+    while (world.now_us() < stay_until_us) {
+      client.poll(std::min<std::int64_t>(100'000, stay_until_us - world.now_us()));
+      while (!client.inbox().empty()) {
+        core::Message m = std::move(client.inbox().front());
+        client.inbox().pop_front();
+        if (auto* e = std::get_if<core::EventMessage>(&m); e != nullptr && e->socket_id == *socket) {
+          record_event(*run, sub.session, *e, world.now_us());
+        }
+      }
+    }
+    run->deliveries.subscriptions[sub_index].end_time = world.now_us();
+    client.disconnect(broker, *socket);
+  }
+}
+
+// A channel-info reader: reads in a loop, a few ms apart, from whichever node answered it
+// last (a client does not know a leader was deposed until that node stops answering).
+void info_reader_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, sim::NodeIndex self,
+                      std::int64_t id, std::int64_t publishers) {
+  SimEnv env(world, self);
+  core::BrokerClient client(env, client_config(*run, true), 3000 + static_cast<std::uint64_t>(id));
+  while (run->publishers_done < publishers) {
+    const std::string& channel = run->channels[world.draw_below(sim::DataTag::kUser, run->channels.size())];
+    BrokerRun::InfoRead read;
+    read.channel = channel;
+    read.invoke_us = world.now_us();
+    auto reply = client.info(channel);
+    if (reply && reply->status == core::Status::ok) {
+      read.complete_us = world.now_us();
+      read.seq_last = reply->seq_last;
+      read.node = world.node_name(static_cast<sim::NodeIndex>(client.leader_guess()));
+      run->info_reads.push_back(read);
+    }
+    world.sleep_for_us(static_cast<std::int64_t>(world.draw_below(sim::DataTag::kUser, 5'000)) + 1'000);
   }
 }
 
@@ -506,6 +700,11 @@ std::string format_violation(const checkers::CheckReport& report, const checkers
 }
 
 void end_checks(ScenarioContext& ctx, const std::shared_ptr<BrokerRun>& run) {
+  // Two leaders of one term come first: what they then commit differently follows from it.
+  if (!run->election_violation.empty()) {
+    ctx.fail("raft-election-safety", run->election_violation);
+    return;
+  }
   if (!run->state_machine_violation.empty()) {
     ctx.fail("raft-state-machine-safety", run->state_machine_violation);
     return;
@@ -603,13 +802,15 @@ std::vector<ParamSpec> broker_params(std::int64_t nodes_default) {
           {"subscribers", 2, 0, 16, "subscribing clients"},
           {"members", 0, 0, 16, "presence members (0: the scenario's default)"},
           {"channels", 2, 1, 16, "public channels"},
-          {"publishes", 12, 0, 10'000, "publishes per publisher during the fault period"}};
+          {"publishes", 12, 0, 10'000, "publishes per publisher during the fault period"},
+          {"compact", 0, 0, 1'000'000, "snapshot and compact after this many entries (0: the scenario's default)"}};
 }
 
 void setup_broker_scenario(ScenarioContext& ctx, const BrokerScenarioOptions& options) {
   sim::World& world = ctx.world;
   auto run = std::make_shared<BrokerRun>();
   run->options = options;
+  if (ctx.params.get("compact") > 0) run->options.compact_after_entries = static_cast<std::uint64_t>(ctx.params.get("compact"));
   if (!ctx.bug.empty()) {
     auto bug = core::bug_from_name(ctx.bug);
     SIMBUS_ASSERT(bug.has_value());
@@ -648,10 +849,27 @@ void setup_broker_scenario(ScenarioContext& ctx, const BrokerScenarioOptions& op
   }
   if (options.raw_subscribers) {
     // Two raw subscribers per node, so a node fans out to several local connections.
-    for (std::int64_t i = 0; i < 2 * static_cast<std::int64_t>(run->brokers.size()); ++i) {
+    for (std::int64_t i = 0; i < options.raw_per_node * static_cast<std::int64_t>(run->brokers.size()); ++i) {
       const sim::NodeIndex node = world.add_node(fmt::format("raw{}", i));
       world.spawn(node, "raw-subscriber", [&world, run, node, i] { raw_subscriber_main(world, run, node, i); });
     }
+  }
+  for (std::int64_t i = 0; i < options.raw_resumers; ++i) {
+    SIMBUS_ASSERT(options.raw_subscribers);  // raw recording needs the FIFO network
+    const sim::NodeIndex node = world.add_node(fmt::format("resumer{}", i));
+    world.spawn(node, "raw-resumer", [&world, run, node, i] { raw_resumer_main(world, run, node, i); });
+  }
+  for (std::int64_t i = 0; i < options.churners; ++i) {
+    SIMBUS_ASSERT(options.raw_subscribers);
+    const sim::NodeIndex node = world.add_node(fmt::format("churn{}", i));
+    constexpr std::int64_t kChurnRounds = 30;
+    world.spawn(node, "churner", [&world, run, node, i] { churner_main(world, run, node, i, kChurnRounds); });
+  }
+  for (std::int64_t i = 0; i < options.info_readers; ++i) {
+    const sim::NodeIndex node = world.add_node(fmt::format("reader{}", i));
+    const std::int64_t publishers = ctx.params.get("publishers");
+    world.spawn(node, "info-reader",
+                [&world, run, node, i, publishers] { info_reader_main(world, run, node, i, publishers); });
   }
   std::int64_t members = ctx.params.get("members");
   if (members == 0 && options.presence) members = 4;
@@ -684,6 +902,20 @@ void setup_broker_scenario(ScenarioContext& ctx, const BrokerScenarioOptions& op
     }
     return std::nullopt;
   };
+  nemesis.vote_of = [run, &world](sim::NodeIndex index) -> std::optional<NemesisSetup::Vote> {
+    auto it = run->nodes.find(index);
+    if (it == run->nodes.end() || !world.node_up(index)) return std::nullopt;
+    auto node = it->second.lock();
+    if (!node || node->raft() == nullptr) return std::nullopt;
+    return NemesisSetup::Vote{node->raft()->term(), static_cast<std::uint64_t>(node->raft()->voted_for()),
+                              node->raft()->role() == core::Role::leader};
+  };
+  nemesis.no_vote = static_cast<std::uint64_t>(core::no_node);
+  {
+    const core::BrokerConfig config = broker_config(*run);
+    nemesis.election_timeout_us_min = config.raft.election_timeout_us_min;
+    nemesis.lease_clock_skew_us_max = config.raft.lease_clock_skew_us_max;
+  }
   start_nemesis(ctx, nemesis, &run->nemesis);
 
   ctx.at_end([&ctx, run] {

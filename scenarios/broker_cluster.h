@@ -27,6 +27,13 @@ enum NemesisKind : std::uint32_t {
   kPause = 1u << 9,
   kClockSkew = 1u << 10,
   kClog = 1u << 11,
+  // The leader's clock runs slow and the others' fast (rates drawn per seed within the
+  // lease's clock-skew bound, changed without jumps), then the leader is cut off from the
+  // other brokers (clients still reach it) while they elect a new one.
+  kLeaseSkew = 1u << 12,
+  // An election is forced (the leader crashes or is isolated), and a node is crashed and
+  // restarted right after it grants a vote, before its next fsync.
+  kCrashVoter = 1u << 13,
 };
 
 struct BrokerScenarioOptions {
@@ -39,6 +46,24 @@ struct BrokerScenarioOptions {
   // Fixed latency (per-link FIFO) and raw subscribers that see exactly what their node
   // sends, in the order it sends it: node-side ordering and gap bugs show directly.
   bool raw_subscribers = false;
+  // Raw subscribers per broker node (raw_subscribers only).
+  std::int64_t raw_per_node = 2;
+  // Raw subscribers that leave their connection now and then and resume on a new one
+  // (another node) from the last sequence number they received, recording exactly what
+  // arrives: a replayed duplicate shows. Needs the FIFO network of raw_subscribers.
+  std::int64_t raw_resumers = 0;
+  // Clients that connect, subscribe, stay briefly and leave, over and over, all on one
+  // node: many concurrent handshakes on one connection registry.
+  std::int64_t churners = 0;
+  // Clients reading channel info in a loop (they stick to whichever node answered last).
+  std::int64_t info_readers = 0;
+  std::int64_t publisher_timeout_us = 0;  // 0: the client's default
+  // Raft: 0 keeps core's defaults.
+  std::int64_t election_timeout_us_min = 0;
+  std::int64_t election_timeout_us_max = 0;
+  bool lease_reads = false;
+  std::int64_t lease_clock_skew_us_max = 0;
+  std::uint64_t compact_after_entries = 64;
   std::int64_t fault_period_us = 4'000'000;
   std::int64_t quiet_period_us = 6'000'000;
 };

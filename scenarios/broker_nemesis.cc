@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 
 #include "base/assert.h"
 #include "scenarios/broker_cluster.h"
@@ -15,6 +16,10 @@ constexpr std::int64_t kFaultsMax = 10'000;
 constexpr int kFlakyRounds = 10;
 constexpr std::int64_t kWorkloadWaitUs = 20'000'000;  // beyond it the liveness check speaks
 constexpr std::int64_t kDrainUs = 2'000'000;          // for the last events to arrive
+constexpr std::int64_t kVotePollUs = 100;              // finer than a disk write: catches a vote before its fsync
+constexpr std::int64_t kVoteWatchUs = 600'000;         // an election after a restart settles well within this
+constexpr int kVoterCrashesMax = 3;                    // per crash-voter fault
+constexpr std::int64_t kVoteCrashDelayUsMax = 600;     // a disk write, well before a new leader's first append
 
 struct KindName {
   NemesisKind kind;
@@ -28,7 +33,41 @@ constexpr KindName kKindNames[] = {
     {kCrashLeader, "crash-leader"},             {kCrashAny, "crash-any"},
     {kCrashAll, "crash-all"},                   {kPause, "pause"},
     {kClockSkew, "clock-skew"},                 {kClog, "clog"},
+    {kLeaseSkew, "lease-skew"},                 {kCrashVoter, "crash-voter"},
 };
+
+// Clock rates for kLeaseSkew, drawn once per run: a lease's clock-skew bound S is what a
+// node's clock may lose against another's over one minimum election timeout M. A leader
+// running at 1 - slow and the others at 1 + fast stay within it when
+// (M - S) / (1 - slow) <= M / (1 + fast): the leader's lease (M - S on its clock) then
+// ends before any follower's clock has counted M since it last heard from the leader.
+struct LeaseRates {
+  std::int64_t slow_ppm = 0;
+  std::int64_t fast_ppm = 0;
+};
+
+LeaseRates draw_lease_rates(sim::World& w, std::int64_t election_us_min, std::int64_t skew_us_max) {
+  SIMBUS_ASSERT(election_us_min > 0 && skew_us_max > 0 && skew_us_max < election_us_min);
+  constexpr std::int64_t kMillion = 1'000'000;
+  const std::int64_t skew_us = skew_us_max * 9 / 10;  // 10% margin for integer rounding
+  const std::int64_t slow_max_ppm = skew_us * kMillion / election_us_min;
+  LeaseRates r;
+  r.slow_ppm = slow_max_ppm / 4 + static_cast<std::int64_t>(w.draw_below(sim::DataTag::kNemesis,
+                                                                         static_cast<std::uint64_t>(slow_max_ppm / 2)));
+  r.fast_ppm = election_us_min * (kMillion - r.slow_ppm) / (election_us_min - skew_us) - kMillion;
+  SIMBUS_ASSERT(r.fast_ppm >= 0);
+  SIMBUS_ASSERT((election_us_min - skew_us) * (kMillion + r.fast_ppm) <= election_us_min * (kMillion - r.slow_ppm));
+  return r;
+}
+
+// Changes a node's clock rate without a jump in its reading (a jump back would stretch a
+// lease by the jump, beyond any rate bound).
+void set_clock_rate(sim::World& w, sim::NodeIndex node, std::int64_t drift_ppm) {
+  const std::int64_t reading_us = w.node_now_us(node);
+  w.set_clock(node, 0, drift_ppm);
+  w.set_clock(node, reading_us - w.node_now_us(node), drift_ppm);
+  SIMBUS_ASSERT(w.node_now_us(node) == reading_us);
+}
 
 std::int64_t draw_range(sim::World& w, std::int64_t lo, std::int64_t hi) {
   SIMBUS_ASSERT(lo <= hi);
@@ -44,7 +83,7 @@ std::vector<sim::NodeIndex> shuffled(sim::World& w, std::vector<sim::NodeIndex> 
   return nodes;
 }
 
-void apply_fault(ScenarioContext& ctx, const NemesisSetup& setup, NemesisKind kind) {
+void apply_fault(ScenarioContext& ctx, const NemesisSetup& setup, const LeaseRates& rates, NemesisKind kind) {
   sim::World& w = ctx.world;
   sim::Network& net = w.network();
   const auto& brokers = setup.brokers;
@@ -153,6 +192,60 @@ void apply_fault(ScenarioContext& ctx, const NemesisSetup& setup, NemesisKind ki
       w.sleep_for_us(duration_us);
       return;
     }
+    case kLeaseSkew: {
+      const auto leader = setup.leader_of ? setup.leader_of() : std::nullopt;
+      if (!leader) return;
+      for (auto b : brokers) set_clock_rate(w, b, b == *leader ? -rates.slow_ppm : rates.fast_ppm);
+      // Cut the leader off from the other brokers only: its clients still reach it.
+      for (auto b : brokers) {
+        if (b != *leader) net.partition(*leader, b);
+      }
+      w.sleep_for_us(draw_range(w, 400'000, 1'200'000));
+      net.heal();
+      for (auto b : brokers) set_clock_rate(w, b, 0);
+      return;
+    }
+    case kCrashVoter: {
+      if (!setup.vote_of) return;
+      // Every broker restarts at once and elects anew. Each node seen voting for another
+      // is crashed soon after (its vote answered, before its next fsync) and restarted at
+      // once; the winner is then cut off from the others, who elect among themselves.
+      // A node that kept its vote refuses to vote again in that term; one that lost it
+      // (answered before the fsync) can elect a second leader of the same term.
+      for (auto b : brokers) w.crash(b);
+      w.sleep_for_us(draw_range(w, 1'000, 20'000));
+      for (auto b : brokers) w.restart(b);
+      std::map<sim::NodeIndex, NemesisSetup::Vote> seen;
+      int crashes = 0;
+      bool cut_off = false;
+      const std::int64_t watch_until_us = w.now_us() + kVoteWatchUs;
+      while (w.now_us() < watch_until_us) {
+        w.sleep_for_us(kVotePollUs);
+        for (auto b : brokers) {
+          if (!w.node_up(b)) continue;
+          const auto vote = setup.vote_of(b);
+          if (!vote) continue;
+          if (vote->leader && !cut_off) {
+            for (auto other : brokers) {
+              if (other != b) net.partition(b, other);
+            }
+            cut_off = true;
+          }
+          auto [it, first] = seen.emplace(b, *vote);
+          if (first || (it->second.term == vote->term && it->second.voted_for == vote->voted_for)) continue;
+          it->second = *vote;
+          const bool for_another = vote->voted_for != setup.no_vote && vote->voted_for != b;
+          if (!for_another || crashes >= kVoterCrashesMax) continue;
+          w.sleep_for_us(draw_range(w, 0, kVoteCrashDelayUsMax));
+          w.crash(b);
+          w.restart(b);
+          seen.erase(b);
+          ++crashes;
+        }
+      }
+      net.heal();
+      return;
+    }
     case kNemesisNone:
       return;
   }
@@ -187,20 +280,28 @@ void start_nemesis(ScenarioContext& ctx, const NemesisSetup& setup, NemesisState
   for (auto k : active) active_mask |= k;
   ctx.report(fmt::format("nemesis: {}", nemesis_kind_names(active_mask)));
 
-  world.spawn(sim::kControlNode, "nemesis", [&ctx, setup, state, active] {
+  LeaseRates rates;
+  if (active_mask & kLeaseSkew) {
+    rates = draw_lease_rates(world, setup.election_timeout_us_min, setup.lease_clock_skew_us_max);
+    ctx.report(fmt::format("clocks: leader -{} ppm, others +{} ppm during lease-skew faults", rates.slow_ppm,
+                           rates.fast_ppm));
+  }
+  world.spawn(sim::kControlNode, "nemesis", [&ctx, setup, state, active, rates] {
     sim::World& w = ctx.world;
     const std::int64_t start_us = w.now_us();
     while (!active.empty() && w.now_us() - start_us < setup.fault_period_us && state->faults < kFaultsMax) {
       w.sleep_for_us(draw_range(w, 50'000, 400'000));
       const NemesisKind kind = active[w.draw_below(sim::DataTag::kNemesis, active.size())];
-      apply_fault(ctx, setup, kind);
+      apply_fault(ctx, setup, rates, kind);
       state->faults += 1;
     }
     if (active.empty()) w.sleep_for_us(setup.fault_period_us);
     // Heal everything: links, clocks, paused and crashed nodes.
     w.network().heal();
     for (auto b : setup.brokers) {
-      w.set_clock(b, 0, 0);
+      // A reset is a jump of the clock: only the clock-skew kind, whose brokers take no
+      // leases, may jump; lease-skew clocks were already brought back to rate 0 smoothly.
+      if (setup.kinds & kClockSkew) w.set_clock(b, 0, 0);
       w.resume(b);
       if (!w.node_up(b)) w.restart(b);
     }

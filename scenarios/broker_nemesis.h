@@ -23,6 +23,18 @@ struct NemesisSetup {
   // After the quiet period the world runs on (up to a bound) until this holds, then lets
   // the last events reach their subscribers before it stops.
   std::function<bool()> workload_done;
+  // A running broker's Raft term and vote (nullopt while it is down or booting): the
+  // crash-voter fault watches for fresh votes through it.
+  struct Vote {
+    std::uint64_t term = 0;
+    std::uint64_t voted_for = 0;
+    bool leader = false;
+  };
+  std::function<std::optional<Vote>(sim::NodeIndex)> vote_of;
+  std::uint64_t no_vote = 0;  // voted_for's "nobody"
+  // The lease the brokers promise (kLeaseSkew keeps the clock rates within its bound).
+  std::int64_t election_timeout_us_min = 0;
+  std::int64_t lease_clock_skew_us_max = 0;
 };
 
 struct NemesisState {

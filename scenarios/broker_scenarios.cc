@@ -78,6 +78,39 @@ void register_broker_scenarios() {
   o.nemesis = kPartitionMajority | kCrashAny | kPause;
   o.message_faults = true;
   add("big-cluster", "7 nodes under partitions, crashes and pauses", 7, o);
+
+  o = {};
+  o.nemesis = kLeaseSkew;
+  o.lease_reads = true;
+  // Lease = 300 - 150 ms of the leader's clock; the clocks' rates stay within the bound.
+  o.election_timeout_us_min = 300'000;
+  o.election_timeout_us_max = 400'000;
+  o.lease_clock_skew_us_max = 150'000;
+  o.info_readers = 2;
+  o.publisher_timeout_us = 30'000;
+  add("lease-reads-skew", "lease reads; a slow-clock leader is cut off while the others elect a new one", 3, o);
+
+  o = {};
+  o.nemesis = kCrashVoter;
+  // A narrow timeout window: candidates often start together and split the votes.
+  o.election_timeout_us_min = 150'000;
+  o.election_timeout_us_max = 165'000;
+  add("crash-after-vote", "all nodes restart together; a node crashes right after granting a vote", 3, o);
+
+  o = {};
+  o.nemesis = kCrashAny | kIsolate | kClog;
+  o.message_faults = true;
+  o.compact_after_entries = 16;  // (8 and 12 show liveness / lost-event failures with no bug on: see docs/broker.md)
+  add("snapshot-catchup", "frequent snapshots: lagging followers catch up by InstallSnapshot, duplicated and delayed",
+      3, o);
+
+  o = {};
+  o.raw_subscribers = true;
+  o.raw_per_node = 1;
+  o.raw_resumers = 4;
+  o.churners = 8;
+  add("connect-churn", "clients connect, subscribe and leave over and over; raw subscribers resume on other nodes",
+      3, o);
 }
 
 }  // namespace simbus::scenarios
