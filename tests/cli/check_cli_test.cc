@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <array>
+#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -27,6 +28,12 @@ CliRun run(const std::string& args) {
   const int status = pclose(pipe);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
+}
+
+int run_simbus(const std::string& args) {
+  const std::string command = std::string(SIMBUS_BINARY_DIR "/simbus ") + args + " >/dev/null 2>&1";
+  const int status = std::system(command.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 std::string data(const std::string& path) { return SIMBUS_SOURCE_DIR "/tests/data/" + path; }
@@ -110,6 +117,44 @@ TEST(CheckCli, VizWritesHtml) {
   std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_NE(html.find("<html>"), std::string::npos);
   EXPECT_NE(html.find("not linearizable"), std::string::npos);
+}
+
+// A run's history and delivery log, re-judged offline, give the run's verdict: held
+// without a bug, the same checker failing with one (fanout_unordered_workers: fifo).
+TEST(CheckCli, DeliveriesOfARunReJudgedOfflineToTheSameVerdict) {
+  const std::string dir = testing::TempDir();
+  const std::string history = dir + "smoke.history.jsonl", deliveries = dir + "smoke.deliveries.jsonl";
+  ASSERT_EQ(run_simbus("run broker-smoke --seed 1 --history " + history + " --deliveries " + deliveries), 0);
+  CliRun held = run(history + " --deliveries " + deliveries);
+  EXPECT_EQ(held.exit_code, 0) << held.out;
+  EXPECT_NE(held.out.find("delivery: ok\n"), std::string::npos) << held.out;
+
+  const std::string bad_history = dir + "echo.history.jsonl", bad_deliveries = dir + "echo.deliveries.jsonl";
+  ASSERT_EQ(run_simbus("run broker-smoke --seed 1 --bug fanout_unordered_workers --history " + bad_history +
+                       " --deliveries " + bad_deliveries),
+            1);
+  CliRun failed = run(bad_history + " --deliveries " + bad_deliveries);
+  EXPECT_EQ(failed.exit_code, 1) << failed.out;
+  EXPECT_NE(failed.out.find("delivery: FAIL fifo: "), std::string::npos) << failed.out;
+}
+
+TEST(CheckCli, BadDeliveriesFileExitsTwoNamingTheLine) {
+  const std::string history = data("porcupine/jepsen/etcd_002.log");
+  const std::string truncated = write_temp(
+      "bad.deliveries.jsonl",
+      "{\"delivery\": {\"session\": \"s\", \"channel\": \"c\", \"kind\": \"event\", \"seq\": 1, \"payload\": "
+      "\"p\", \"time\": 5}}\n{\"delivery\": {\"session\": \"s\", \"chan");
+  CliRun r = run(history + " --deliveries " + truncated);
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("bad.deliveries.jsonl:2: not valid JSON"), std::string::npos) << r.out;
+  const std::string mistyped = write_temp("mistyped.deliveries.jsonl", "{\"presence_view\": {\"session\": \"s\", "
+                                          "\"channel\": \"c\", \"members\": \"u1\", \"time\": 5}}\n");
+  r = run(history + " --deliveries " + mistyped);
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("mistyped.deliveries.jsonl:1: \"members\" must be an array"), std::string::npos) << r.out;
+  r = run(history + " " + history + " --deliveries " + mistyped);
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("--deliveries"), std::string::npos) << r.out;
 }
 
 }  // namespace

@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "checkers/delivery.h"
+#include "checkers/delivery_files.h"
 #include "checkers/linearizability.h"
 #include "checkers/model.h"
 #include "checkers/readers.h"
@@ -36,6 +38,8 @@ struct CheckOptions {
   int threads = 0;
   std::string viz;
   bool quiet = false;
+  std::string deliveries;       // a delivery log to judge with the (single) history
+  std::int64_t heal_time_us = 0;  // presence views from then on must agree
 };
 
 struct FileOutcome {
@@ -102,8 +106,36 @@ FileOutcome check_file(const std::string& path, const CheckOptions& options, His
   return out;
 }
 
+// The delivery and presence checkers over a run's delivery log and its history, as the
+// scenario ran them. Prints one line per checker; false if any found a violation.
+bool check_deliveries(const CheckOptions& options, const History& history) {
+  DeliveryLog log;
+  try {
+    log = load_deliveries(options.deliveries);
+  } catch (const ParseError& e) {
+    throw UsageError(e.what());
+  }
+  bool held = true;
+  auto report = [&](const char* name, const CheckReport& r) {
+    if (r.ok()) {
+      std::printf("%s: ok\n", name);
+      return;
+    }
+    held = false;
+    std::printf("%s: FAIL %s: %s\n", name, r.violations.front().checker.c_str(), r.violations.front().message.c_str());
+    if (!options.quiet) std::printf("%s", r.to_string(&history).c_str());
+  };
+  report("delivery", check_delivery(history, log));
+  if (!log.presence_views.empty()) report("presence", check_presence(log, options.heal_time_us));
+  return held;
+}
+
 int run_check(const CheckOptions& options) {
   const HistoryFormat format = parse_format(options.format);
+  if (!options.deliveries.empty() && options.files.size() != 1) {
+    throw UsageError("--deliveries goes with exactly one history file (the run's --history)");
+  }
+  if (options.heal_time_us < 0) throw UsageError("--heal-time must be >= 0");
   if (!options.model.empty() && make_model(options.model) == nullptr) {
     throw UsageError("unknown --model '" + options.model + "' (" + model_names() + ")");
   }
@@ -169,6 +201,7 @@ int run_check(const CheckOptions& options) {
       write_viz_html(o.loaded.history, r, options.files[i], out);
     }
   }
+  if (!options.deliveries.empty() && !bad) failed = !check_deliveries(options, outcomes[0].loaded.history) || failed;
   std::fflush(stdout);
   if (bad) return kExitUsage;
   if (failed) return kExitFailed;
@@ -189,6 +222,10 @@ Runner make_check(CLI::App& app) {
   sub->add_option("--threads", options->threads, "Worker threads (default: one per core)");
   sub->add_option("--viz", options->viz, "Write an HTML timeline of the history and its partial linearization");
   sub->add_flag("--quiet,-q", options->quiet, "Print only the verdict");
+  sub->add_option("--deliveries", options->deliveries,
+                  "A delivery log (simbus run --deliveries) to judge with the history: delivery and presence checks");
+  sub->add_option("--heal-time", options->heal_time_us,
+                  "With --deliveries: presence views taken from this time (us) on must agree (default 0)");
   return [options] { return run_check(*options); };
 }
 
