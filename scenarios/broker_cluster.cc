@@ -484,47 +484,52 @@ void raw_resumer_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, 
   }
 }
 
-// A churning client: connects to its node, subscribes to one channel, stays a little,
-// leaves, and again, for the whole run. Many of them on one node keep its connection
-// registry busy with concurrent handshakes. Each connection is its own session, held
-// from its subscribe reply until it leaves; the last one is held to the end.
+// A connection opener: finds the leader, then opens connection after connection there,
+// a few ms apart, each subscribed to one channel and held to the end (one client node,
+// many sockets; each socket its own session). Several of them together keep one node's
+// connection registry busy with concurrent handshakes while subscriptions commit.
 void churner_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, sim::NodeIndex self, std::int64_t id,
-                  std::int64_t rounds) {
+                  std::int64_t connections) {
   SimEnv env(world, self);
-  const core::NodeId broker = run->brokers.front();
   core::BrokerClient client(env, client_config(*run, false), 9000 + static_cast<std::uint64_t>(id));
   const std::string& channel = run->channels[static_cast<std::size_t>(id) % run->channels.size()];
-  for (std::int64_t round = 0;; ++round) {
-    world.sleep_for_us(static_cast<std::int64_t>(world.draw_below(sim::DataTag::kUser, 20'000)) + 1);
+  std::optional<core::InfoReply> found;
+  while (!found) found = client.info(channel);  // the leader is where subscribes commit soonest
+  const core::NodeId broker = client.leader_guess();
+  std::map<std::string, std::string> session_of;  // socket id -> session
+  auto drain = [&] {
+    while (!client.inbox().empty()) {
+      core::Message m = std::move(client.inbox().front());
+      client.inbox().pop_front();
+      auto* e = std::get_if<core::EventMessage>(&m);
+      if (e == nullptr) continue;
+      auto it = session_of.find(e->socket_id);
+      if (it != session_of.end()) record_event(*run, it->second, *e, world.now_us());
+    }
+  };
+  for (std::int64_t round = 0; round < connections;) {
+    world.sleep_for_us(static_cast<std::int64_t>(world.draw_below(sim::DataTag::kUser, 10'000)) + 1);
     auto socket = client.connect(broker);
+    drain();
     if (!socket) continue;
     auto reply = client.subscribe(broker, core::SubscribeRequest{*socket, channel, "", "", false, 0});
     if (!reply || reply->status != core::Status::ok) {
+      drain();
       client.disconnect(broker, *socket);
       continue;
     }
-    const bool last_round = round + 1 >= rounds;
     checkers::Subscription sub;
-    sub.session = fmt::format("churn{}/c{}", id, round);
+    sub.session = fmt::format("conn{}/{}", id, round);
     sub.channel = channel;
     sub.subscribe_time = world.now_us();
     run->deliveries.subscriptions.push_back(sub);
-    const std::size_t sub_index = run->deliveries.subscriptions.size() - 1;
-    const std::int64_t stay_until_us =
-        last_round ? sim::World::kNever
-                   : world.now_us() + 20'000 + static_cast<std::int64_t>(world.draw_below(sim::DataTag::kUser, 200'000));
-    while (world.now_us() < stay_until_us) {
-      client.poll(std::min<std::int64_t>(100'000, stay_until_us - world.now_us()));
-      while (!client.inbox().empty()) {
-        core::Message m = std::move(client.inbox().front());
-        client.inbox().pop_front();
-        if (auto* e = std::get_if<core::EventMessage>(&m); e != nullptr && e->socket_id == *socket) {
-          record_event(*run, sub.session, *e, world.now_us());
-        }
-      }
-    }
-    run->deliveries.subscriptions[sub_index].end_time = world.now_us();
-    client.disconnect(broker, *socket);
+    session_of[*socket] = sub.session;
+    drain();
+    ++round;
+  }
+  while (true) {
+    client.poll(100'000);
+    drain();
   }
 }
 
@@ -862,7 +867,7 @@ void setup_broker_scenario(ScenarioContext& ctx, const BrokerScenarioOptions& op
   for (std::int64_t i = 0; i < options.churners; ++i) {
     SIMBUS_ASSERT(options.raw_subscribers);
     const sim::NodeIndex node = world.add_node(fmt::format("churn{}", i));
-    constexpr std::int64_t kChurnRounds = 30;
+    constexpr std::int64_t kChurnRounds = 12;  // connections per churner
     world.spawn(node, "churner", [&world, run, node, i] { churner_main(world, run, node, i, kChurnRounds); });
   }
   for (std::int64_t i = 0; i < options.info_readers; ++i) {

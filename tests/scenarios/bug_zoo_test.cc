@@ -30,6 +30,7 @@ constexpr Caught kCaught[] = {
     {"snapshot_over_newer_log", "snapshot-catchup", 5, "raft-state-machine-safety"},
     {"lease_read_ignores_skew", "lease-reads-skew", 1, "linearizability"},
     {"resume_off_by_one", "connect-churn", 1, "duplicate"},
+    {"registry_update_without_lock", "connect-churn", 1, "lost"},
 };
 
 class BugZoo : public ::testing::TestWithParam<Caught> {};
