@@ -74,6 +74,10 @@ struct BrokerRun {
 
   NemesisState nemesis;
   std::int64_t publishers_done = 0;
+  // The first request a node explicitly refused (a non-ok status) in a run without faults,
+  // where every subscribe, unsubscribe, client event and channel-info read must succeed:
+  // a broker that wrongly refuses them is otherwise invisible (the history holds publishes).
+  std::string refusal;
 
   struct InfoRead {
     std::string channel;
@@ -94,6 +98,20 @@ struct BrokerRun {
   };
   std::vector<MemberState> members;
 };
+
+bool fault_free(const BrokerScenarioOptions& o) {
+  return o.nemesis == kNemesisNone && !o.message_faults && !o.torn_writes && !o.retry_storm;
+}
+
+// Notes an explicit refusal (not a timeout: a loaded node may shed requests) of a request
+// that a fault-free cluster must grant.
+template <typename Reply>
+void note_refusal(BrokerRun& run, sim::World& world, const char* what, const std::string& channel,
+                  const std::optional<Reply>& reply) {
+  if (!reply || reply->status == core::Status::ok || !fault_free(run.options) || !run.refusal.empty()) return;
+  run.refusal = fmt::format("{} on {} refused with status {} at {} us", what, channel,
+                            core::status_name(reply->status), world.now_us());
+}
 
 std::size_t invoke(BrokerRun& run, std::int64_t process, std::string function, std::string key,
                    std::vector<checkers::Value> args, std::int64_t now_us) {
@@ -285,6 +303,7 @@ void publisher_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, si
     read.channel = channel;
     read.invoke_us = world.now_us();
     auto reply = client.info(channel);
+    note_refusal(*run, world, "channel_info", channel, reply);
     if (!reply || reply->status != core::Status::ok) return;
     read.complete_us = world.now_us();
     read.seq_last = reply->seq_last;
@@ -326,6 +345,7 @@ void subscriber_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, s
     for (const std::string& channel : run->channels) {
       core::SubscribeRequest request{*socket, channel, "", "", subscribed_once, last_seq[channel]};
       auto reply = client.subscribe(broker, request);
+      note_refusal(*run, world, "subscribe", channel, reply);
       if (!reply || reply->status != core::Status::ok) {
         all = false;
         break;
@@ -395,6 +415,7 @@ void raw_subscriber_main(sim::World& world, const std::shared_ptr<BrokerRun>& ru
   for (const std::string& channel : run->channels) {
     std::optional<core::SubscribeReply> reply;
     while (!reply) reply = client.subscribe(broker, core::SubscribeRequest{*socket, channel, "", "", false, 0});
+    note_refusal(*run, world, "subscribe", channel, reply);
     if (reply->status != core::Status::ok) return;
     checkers::Subscription sub;
     sub.session = session;
@@ -434,6 +455,7 @@ void raw_resumer_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, 
     for (const std::string& channel : run->channels) {
       core::SubscribeRequest request{*socket, channel, "", "", subscribed_once, last_seq[channel]};
       auto reply = client.subscribe(broker, request);
+      note_refusal(*run, world, "subscribe", channel, reply);
       if (!reply || reply->status != core::Status::ok) {
         all = false;
         break;
@@ -513,6 +535,7 @@ void churner_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, sim:
     drain();
     if (!socket) continue;
     auto reply = client.subscribe(broker, core::SubscribeRequest{*socket, channel, "", "", false, 0});
+    note_refusal(*run, world, "subscribe", channel, reply);
     if (!reply || reply->status != core::Status::ok) {
       drain();
       client.disconnect(broker, *socket);
@@ -545,6 +568,7 @@ void info_reader_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, 
     read.channel = channel;
     read.invoke_us = world.now_us();
     auto reply = client.info(channel);
+    note_refusal(*run, world, "channel_info", channel, reply);
     if (reply && reply->status == core::Status::ok) {
       read.complete_us = world.now_us();
       read.seq_last = reply->seq_last;
@@ -577,6 +601,7 @@ void member_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, sim::
     const std::uint64_t incarnation = world.incarnation(broker_index);
     const std::string auth = core::sign_subscription(run->app, *socket, channel, channel_data);
     auto reply = client.subscribe(broker, core::SubscribeRequest{*socket, channel, auth, channel_data, false, 0});
+    note_refusal(*run, world, "presence subscribe", channel, reply);
     if (!reply || reply->status != core::Status::ok) {
       client.disconnect(broker, *socket);
       continue;
@@ -597,7 +622,8 @@ void member_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, sim::
     const std::size_t sub_index = run->deliveries.subscriptions.size() - 1;
     const std::string payload = fmt::format("hello-{}-{}", me.session, round);
     sent.insert(payload);
-    client.client_event(broker, core::ClientEventRequest{*socket, channel, "client-hello", payload});
+    note_refusal(*run, world, "client event", channel,
+                 client.client_event(broker, core::ClientEventRequest{*socket, channel, "client-hello", payload}));
     const std::int64_t stay_until_us =
         last_round ? sim::World::kNever
                    : world.now_us() + 200'000 + static_cast<std::int64_t>(world.draw_below(sim::DataTag::kUser, 800'000));
@@ -637,7 +663,7 @@ void member_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, sim::
     run->deliveries.subscriptions[sub_index].connected_throughout = false;
     me.holding = false;
     if (world.incarnation(broker_index) == incarnation && world.node_up(broker_index)) {
-      client.unsubscribe(broker, core::UnsubscribeRequest{*socket, channel});
+      note_refusal(*run, world, "unsubscribe", channel, client.unsubscribe(broker, core::UnsubscribeRequest{*socket, channel}));
       client.disconnect(broker, *socket);
     }
     round += 1;
@@ -789,9 +815,16 @@ void end_checks(ScenarioContext& ctx, const std::shared_ptr<BrokerRun>& run) {
   checkers::LivenessOptions live;
   live.heal_time = run->nemesis.heal_time_us + 500'000;
   live.completion_bound = kLivenessBoundUs;
-  const auto liveness = checkers::check_liveness(run->history, nullptr, live);
+  // A publish after the heal must also reach, within the bound, every session subscribed
+  // before it and connected to the end: a node that stops fanning out is a liveness bug.
+  live.delivery_bound = kLivenessBoundUs;
+  const auto liveness = checkers::check_liveness(run->history, &run->deliveries, live);
   if (!liveness.ok()) {
     ctx.fail(liveness.violations.front().checker, format_violation(liveness, run->history));
+    return;
+  }
+  if (!run->refusal.empty()) {
+    ctx.fail("liveness", "a fault-free cluster refused a request: " + run->refusal);
     return;
   }
   if (run->publishers_done == 0 && !run->history.operations.empty()) {
