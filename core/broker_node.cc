@@ -284,8 +284,13 @@ void BrokerNode::process_ready(std::int64_t now_us) {
     if (ready.hard_state) hard_state_written_ = *ready.hard_state;
     for (const Outgoing& out : ready.messages) send(out.to, to_message(out.message));
     if (ready.snapshot_to_apply) {
-      SIMBUS_ASSERT(channels_.restore(ready.snapshot_to_apply->data));
+      // The entries the snapshot skips are never applied here: their events still go to
+      // this node's subscribers, in order, before anything applied after the snapshot.
+      std::optional<std::vector<Effect>> missed =
+          channels_.restore_catching_up(ready.snapshot_to_apply->data, id_);
+      SIMBUS_ASSERT(missed.has_value());
       if (hooks_.on_restore) hooks_.on_restore(id_, *ready.snapshot_to_apply);
+      for (const Effect& effect : *missed) deliver(effect);
     }
     for (const LogEntry& entry : ready.committed) apply_entry(entry);
     for (const ReadState& read : ready.reads) {

@@ -435,6 +435,50 @@ bool ChannelState::restore(std::span<const std::uint8_t> data) {
   return true;
 }
 
+std::optional<std::vector<Effect>> ChannelState::restore_catching_up(
+    std::span<const std::uint8_t> data, NodeId effects_for) {
+  SIMBUS_ASSERT(effects_for != 0);
+  // Before: each channel's last sequence number and its subscribers owned by effects_for.
+  struct Before {
+    std::uint64_t seq_last = 0;
+    std::map<std::string, std::uint64_t> local;  // socket -> incarnation
+  };
+  std::map<std::string, Before> before;
+  for (const auto& [name, channel] : channels_) {
+    Before& b = before[name];
+    b.seq_last = channel.seq_last;
+    for (const auto& [socket_id, sub] : channel.subscribers) {
+      if (sub.node == effects_for) b.local.emplace(socket_id, sub.incarnation);
+    }
+  }
+  if (!restore(data)) return std::nullopt;
+  std::vector<Effect> effects;
+  Ctx ctx{effects_for, &effects};
+  for (const auto& [name, channel] : channels_) {
+    auto b = before.find(name);
+    if (b == before.end() || channel.seq_last <= b->second.seq_last) continue;
+    const std::uint64_t missed_from = b->second.seq_last + 1;
+    const std::uint64_t first_retained =
+        channel.history.empty() ? channel.seq_last + 1 : channel.history.front().seq;
+    for (const auto& [socket_id, sub] : channel.subscribers) {
+      auto was = b->second.local.find(socket_id);
+      if (sub.node != effects_for || was == b->second.local.end() || was->second != sub.incarnation) {
+        continue;
+      }
+      if (missed_from < first_retained) {
+        send_to(ctx, sub.node, sub.incarnation, socket_id,
+                MissedEvents{socket_id, name, missed_from, first_retained - 1});
+      }
+      for (const RetainedEvent& event : channel.history) {
+        if (event.seq < missed_from || event.exclude_socket_id == socket_id) continue;
+        send_to(ctx, sub.node, sub.incarnation, socket_id,
+                EventMessage{socket_id, name, event.seq, event.event, event.data, event.user_id});
+      }
+    }
+  }
+  return effects;
+}
+
 std::uint64_t ChannelState::digest() const { return checksum64(snapshot()); }
 
 }  // namespace simbus::core

@@ -95,6 +95,14 @@ class ChannelState {
 
   Bytes snapshot() const;
   bool restore(std::span<const std::uint8_t> data);
+  // Restores a newer snapshot over this state and returns the events the skipped log
+  // entries emitted to subscriptions owned by `effects_for` that survive the restore (same
+  // socket, node and incarnation before and after): what applying those entries one by one
+  // would have delivered, from the restored channel histories (a MissedEvents first where
+  // the history no longer reaches back). Without this a follower that catches up by
+  // InstallSnapshot silently drops those events for its local subscribers.
+  std::optional<std::vector<Effect>> restore_catching_up(std::span<const std::uint8_t> data,
+                                                         NodeId effects_for);
   // A digest of the whole state (over the snapshot bytes): equal on every replica that
   // applied the same prefix.
   std::uint64_t digest() const;

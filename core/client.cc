@@ -198,18 +198,25 @@ template <class Reply, class Match>
 std::optional<Reply> BrokerClient::request_leader(const Message& request, Match match) {
   const Bytes encoded = encode_message(request);
   NodeId target = next_broker(leader_guess_);
-  for (std::uint32_t attempt = 0; attempt < config_.attempts_max; ++attempt) {
+  // Attempts are spent on timeouts and on "no leader known"; a redirect to a named leader
+  // is followed for free (up to attempts_max of them). A timeout rotates to the next broker,
+  // which, when it is a follower, only redirects back: counted as attempts, those redirects
+  // halved the budget against plain message loss to a stable leader.
+  std::uint32_t redirects = 0;
+  for (std::uint32_t attempt = 0; attempt < config_.attempts_max;) {
     env_.send(target, encoded);
     auto reply = await<Reply>(config_.request_timeout_us, match);
     if (!reply) {
       leader_guess_ = no_node;
       target = next_broker(no_node);
+      ++attempt;
       continue;
     }
     if (reply->status == Status::not_leader) {
       leader_guess_ = reply->leader_hint;
       target = next_broker(reply->leader_hint);
       if (reply->leader_hint == no_node) env_.sleep_for_us(config_.request_timeout_us / 4);
+      if (reply->leader_hint == no_node || ++redirects > config_.attempts_max) ++attempt;
       continue;
     }
     leader_guess_ = target;

@@ -20,7 +20,7 @@ namespace simbus::core {
 struct ClientConfig {
   std::vector<NodeId> brokers;             // where to start and where to try next
   std::int64_t request_timeout_us = 500'000;
-  std::uint32_t attempts_max = 10;         // per request, across redirects and timeouts
+  std::uint32_t attempts_max = 10;         // per request: timeouts (plus redirects past as many)
   // Ordered mode: events of each subscription reach the inbox in sequence order, without
   // duplicates; a gap (or silence) is repaired by re-subscribing with resume from the last
   // delivered sequence number. Raw mode (false): the inbox holds events as they arrive,
