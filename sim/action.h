@@ -39,8 +39,9 @@ enum class ActionKind : std::uint8_t {
   kFault,
   kDeliver,  // an in-flight message arriving (systematic mode lists these as actions)
   kTimer,    // an armed timer firing (systematic mode)
+  kTryLock,  // Mutex::try_lock: always enabled, fails while the mutex is held
 };
-inline constexpr int kActionKindCount = static_cast<int>(ActionKind::kTimer) + 1;
+inline constexpr int kActionKindCount = static_cast<int>(ActionKind::kTryLock) + 1;
 
 const char* action_kind_name(ActionKind kind);
 

@@ -41,6 +41,14 @@ class Strategy {
   virtual std::optional<std::uint64_t> choose_data(const DataChoice& choice) { return std::nullopt; }
   // Why pick() returned kDiverged.
   virtual std::string divergence() const { return {}; }
+  // Called during a step (after the pick that chose it) when the running code writes
+  // `object` without a scheduling point of its own: a Mutex::unlock releasing it (also the
+  // one inside CondVar::wait), a CondVar::wait registering as a waiter. DPOR takes a
+  // release as the release -> next acquire happens-before edge.
+  virtual void note_hidden_write(ObjectId object) {}
+  // Called during a step when the running fiber is about to wait for a mutex another
+  // fiber holds (its lock action will not be enabled until the release).
+  virtual void note_lock_blocked(ObjectId object) {}
 
   // --- for strategies that span many executions (DFS, DPOR, bounded enumeration): one
   // strategy object is kept across the executions of an `explore`.

@@ -14,9 +14,16 @@
 //   - enabling edges: an action that becomes enabled right after a step (a spawned
 //     fiber's start, a delivery or timer the step created, a join whose target finished,
 //     a wait that the step satisfied) happens after that step. Mutex acquisitions are the
-//     exception: two acquisitions of one mutex are dependent, and the order of the
-//     acquisitions is the race DPOR reverses (Flanagan & Godefroid's treatment), so the
-//     release (not a scheduling point in sim/sync.h) adds no edge.
+//     exception: they get no enabling edge.
+//   - Mutexes: an unlock is no scheduling point, but the world reports it
+//     (Strategy::note_hidden_write) as a write of the mutex by the step that ran it, and
+//     the release happens before the next acquisition. A lock (enabled only while the
+//     mutex is free) races with the previous acquisition, not with the release; a
+//     try_lock (always enabled) is an ordinary write, so it races with the release too.
+//     A lock attempt that has to wait (Strategy::note_lock_blocked) races with the
+//     holder's acquisition: the deadlocks where that lock never runs are found through
+//     it (the lock-fail race of Nidhugg). A CondVar::wait's registration is reported as a
+//     write of the condition variable (a notify before or after it differs).
 // Happens-before is tracked with vector clocks; per object, the last write and the reads
 // since it are enough to find every event an access depends on.
 //
@@ -65,6 +72,7 @@ class DporStrategy final : public Strategy {
 
   void begin(std::uint64_t strategy_seed) override {
     Strategy::begin(strategy_seed);
+    active_ = true;
     depth_ = 0;
     blocked_ = false;
     divergence_.clear();
@@ -122,11 +130,11 @@ class DporStrategy final : public Strategy {
       // The child state is new: compute its sleep set.
       const State& st = states_[depth_];
       next_sleep_.clear();
-      for (const EnabledAction& s : st.sleep) {
-        if (!dependent(s, chosen)) next_sleep_.push_back(s);
+      for (const Sleeper& s : st.sleep) {
+        if (!sleeper_dependent(s, chosen)) next_sleep_.push_back(s);
       }
-      for (const EnabledAction& s : st.done) {
-        if (s.actor != chosen.actor && !dependent(s, chosen)) next_sleep_.push_back(s);
+      for (const Sleeper& s : st.done) {
+        if (s.action.actor != chosen.actor && !sleeper_dependent(s, chosen)) next_sleep_.push_back(s);
       }
     }
     append_event(chosen, fresh);
@@ -134,15 +142,49 @@ class DporStrategy final : public Strategy {
     return index;
   }
 
+  // A step released a mutex: the release is a write access of the step's event (it
+  // races with try_locks that failed since the acquisition, and happens before the next
+  // acquisition), and wakes sleepers that touch the mutex (a sleeping try_lock would now
+  // succeed).
+  void note_hidden_write(ObjectId object) override {
+    if (!active_ || blocked_ || !divergence_.empty() || events_.empty() || depth_ == 0) return;
+    const std::size_t index = events_.size() - 1;
+    add_access(index, object, Use::kRelease, index >= branch_depth_);
+    events_[index].released.push_back(object);
+    std::erase_if(next_sleep_, [object](const Sleeper& s) { return s.action.object == object; });
+  }
+
+  // The step's fiber is about to wait for a mutex another fiber holds: its lock attempt
+  // races with the holder's acquisition (the attempt could have come first). Reversing it
+  // finds the schedules where this fiber takes the mutex first, in particular the
+  // deadlocks in which its lock is never executed (the lock-fail race of Abdulla et al.'s
+  // implementation, Nidhugg).
+  void note_lock_blocked(ObjectId object) override {
+    if (!active_ || blocked_ || !divergence_.empty() || events_.empty() || depth_ == 0) return;
+    const std::size_t last = events_.size() - 1;
+    if (last < branch_depth_) return;  // replaying: its races were reversed before
+    auto it = objects_.find(object);
+    if (it == objects_.end() || it->second.holder < 0) return;
+    const std::size_t e = static_cast<std::size_t>(it->second.holder);
+    const FiberId p = events_[last].action.actor;
+    if (events_[e].action.actor == p || happens_before(e, events_[last].clock)) return;
+    reverse_race(e, events_.size(), p, events_[last].clock);
+  }
+
   void end_execution(bool completed) override {
+    active_ = false;
     // The last step may have disabled actions (a deadlock): nothing is enabled after it.
     if (!blocked_ && divergence_.empty()) note_enablers({});
     states_.resize(std::min(states_.size(), depth_));
     while (!states_.empty()) {
       State& st = states_.back();
       // The chosen actor's subtree is done.
+      const std::size_t k = states_.size() - 1;
       for (const EnabledAction& a : st.enabled) {
-        if (a.actor == st.chosen) st.done.push_back(a);
+        if (a.actor != st.chosen) continue;
+        Sleeper done{a, {}};
+        if (k < events_.size() && events_[k].action.actor == a.actor) done.released = events_[k].released;
+        st.done.push_back(std::move(done));
       }
       for (FiberId q : st.backtrack) {
         if (is_done(st, q) || asleep(st, q)) continue;
@@ -157,11 +199,18 @@ class DporStrategy final : public Strategy {
   }
 
  private:
+  // An actor asleep (or done) at a state: the action it will take, and the mutexes that
+  // step releases (known once it ran there: a step that releases what another action
+  // touches is dependent with it, though its own action does not show it).
+  struct Sleeper {
+    EnabledAction action;
+    std::vector<ObjectId> released;
+  };
   struct State {
     std::vector<EnabledAction> enabled;
-    std::vector<EnabledAction> sleep;  // asleep on entry, with the action each will take
+    std::vector<Sleeper> sleep;        // asleep on entry, with the action each will take
     std::vector<FiberId> backtrack;    // actors to explore here (insertion order)
-    std::vector<EnabledAction> done;   // actors whose subtree is explored
+    std::vector<Sleeper> done;         // actors whose subtree is explored
     FiberId chosen = 0;                // the actor the current execution follows
   };
   struct Event {
@@ -169,10 +218,15 @@ class DporStrategy final : public Strategy {
     std::uint32_t slot = 0;
     std::uint32_t pos = 0;  // 1-based index among its actor's events
     std::vector<std::uint32_t> clock;
+    std::vector<ObjectId> released;  // mutexes the step released
   };
   struct ObjectAccesses {
     std::int64_t last_write = -1;
     std::vector<std::size_t> reads;  // reads since the last write
+    // Mutexes (objects of lock actions): the event whose acquisition holds it (-1: free)
+    // and the latest acquisition.
+    std::int64_t holder = -1;
+    std::int64_t last_acquire = -1;
   };
 
   std::size_t diverge(std::string why) {
@@ -180,15 +234,20 @@ class DporStrategy final : public Strategy {
     return kDiverged;
   }
 
+  static bool sleeper_dependent(const Sleeper& s, const EnabledAction& chosen) {
+    if (dependent(s.action, chosen)) return true;
+    return chosen.object != kNoObject &&
+           std::find(s.released.begin(), s.released.end(), chosen.object) != s.released.end();
+  }
   static bool asleep(const State& st, FiberId actor) {
-    for (const EnabledAction& s : st.sleep) {
-      if (s.actor == actor) return true;
+    for (const Sleeper& s : st.sleep) {
+      if (s.action.actor == actor) return true;
     }
     return false;
   }
   static bool is_done(const State& st, FiberId actor) {
-    for (const EnabledAction& s : st.done) {
-      if (s.actor == actor) return true;
+    for (const Sleeper& s : st.done) {
+      if (s.action.actor == actor) return true;
     }
     return false;
   }
@@ -247,6 +306,8 @@ class DporStrategy final : public Strategy {
     for (std::size_t i = 0; i < from.size(); ++i) into[i] = std::max(into[i], from[i]);
   }
 
+  enum class Use { kRead, kWrite, kLock, kTryLock, kRelease };
+
   void append_event(const EnabledAction& a, bool detect_races) {
     Event ev;
     ev.action = a;
@@ -260,36 +321,23 @@ class DporStrategy final : public Strategy {
     ev.pos = static_cast<std::uint32_t>(mine.size() + 1);
 
     // Predecessors other than dependent events: program order and the enabling step.
-    std::vector<std::uint32_t> pred;
-    if (!mine.empty()) pred = events_[mine.back()].clock;
+    if (!mine.empty()) ev.clock = events_[mine.back()].clock;
     auto en = enabler_.find(a.actor);
-    if (en != enabler_.end()) join(pred, events_[en->second].clock);
-
-    // Dependent earlier events: the object's last write, and for a write also the reads
-    // since it. (Same-actor dependency is program order, already in pred.)
-    std::vector<std::size_t> dependents;
-    ObjectAccesses* acc = nullptr;
-    if (a.object != kNoObject) {
-      acc = &objects_[a.object];
-      const bool write = a.access == Access::kWrite;
-      if (write && !acc->reads.empty()) {
-        dependents = acc->reads;
-      } else if (acc->last_write >= 0) {
-        dependents.push_back(static_cast<std::size_t>(acc->last_write));
-      }
-      if (write && !acc->reads.empty() && acc->last_write >= 0) {
-        // The last write happens before every read since it: never a direct race, but
-        // its clock is part of a's (through those reads).
-      }
-    }
-    ev.clock = pred;
-    for (std::size_t d : dependents) join(ev.clock, events_[d].clock);
+    if (en != enabler_.end()) join(ev.clock, events_[en->second].clock);
     if (ev.clock.size() <= ev.slot) ev.clock.resize(ev.slot + 1, 0);
     ev.clock[ev.slot] = ev.pos;
 
     const std::size_t index = events_.size();
     events_.push_back(std::move(ev));
     mine.push_back(index);
+
+    if (a.object != kNoObject) {
+      const Use use = a.kind == ActionKind::kLock      ? Use::kLock
+                      : a.kind == ActionKind::kTryLock ? Use::kTryLock
+                      : a.access == Access::kWrite     ? Use::kWrite
+                                                       : Use::kRead;
+      add_access(index, a.object, use, detect_races);
+    }
 
     if (detect_races && woken_.count(a.actor) != 0 && a.object != kNoObject) {
       // A wait that another step satisfied (a receive on a channel someone refilled): it
@@ -299,17 +347,53 @@ class DporStrategy final : public Strategy {
       // (sound; may cost sleep-set-blocked explorations, never a duplicate complete one).
       std::vector<std::uint32_t> program_order;
       if (mine.size() >= 2) program_order = events_[mine[mine.size() - 2]].clock;
-      for (std::size_t e = 0; e + 1 < events_.size(); ++e) {
+      for (std::size_t e = 0; e < index; ++e) {
         const Event& x = events_[e];
         if (x.action.actor == a.actor || !dependent(x.action, a)) continue;
         if (happens_before(e, program_order)) continue;
-        reverse_race(e, index);
+        reverse_race(e, index, events_[index].clock);
       }
     }
+  }
+
+  // Event `index` accesses `object`: its own action's access, or a mutex release inside
+  // the step. Joins the clocks of the earlier accesses it depends on into the event's
+  // clock and, with detect_races, reverses its direct races.
+  //
+  // Mutexes. A lock (enabled only while the mutex is free) is an acquisition: it happens
+  // after the last release (the release -> acquire edge), but that edge is no race (the
+  // lock cannot run before the release); the race to reverse is with the previous
+  // acquisition (running this one before it), tested without the edge. A try_lock is an
+  // ordinary write (an acquisition if the mutex is free): it can run before a release and
+  // fail, so its edge from the release is a race. A release is an ordinary write too (it
+  // races with the try_locks that failed since the acquisition).
+  void add_access(std::size_t index, ObjectId object, Use use, bool detect_races) {
+    ObjectAccesses& acc = objects_[object];
+    const FiberId actor = events_[index].action.actor;
+    // The event's clock before this access: what it already happens after.
+    const std::vector<std::uint32_t> pred = events_[index].clock;
+    std::vector<std::size_t> candidates;  // earlier accesses that may race with this one
+    std::vector<std::size_t> ordered;     // earlier accesses that happen before it anyway
+    const bool acquisition = (use == Use::kLock || use == Use::kTryLock) && acc.holder < 0;
+    if (use == Use::kLock && acc.holder < 0) {
+      if (acc.last_acquire >= 0) candidates.push_back(static_cast<std::size_t>(acc.last_acquire));
+      if (acc.last_write >= 0) ordered.push_back(static_cast<std::size_t>(acc.last_write));
+    } else if (use != Use::kRead && !acc.reads.empty()) {
+      candidates = acc.reads;
+    } else if (acc.last_write >= 0) {
+      candidates.push_back(static_cast<std::size_t>(acc.last_write));
+    }
+    // For the race reversal: what the event happens after without the release edge.
+    std::vector<std::uint32_t> race_clock = pred;
+    for (std::size_t d : candidates) join(race_clock, events_[d].clock);
+    std::vector<std::uint32_t> clock = race_clock;
+    for (std::size_t d : ordered) join(clock, events_[d].clock);
+    events_[index].clock = std::move(clock);
+
     if (detect_races) {
       std::vector<std::size_t> races;
-      for (std::size_t d : dependents) {
-        if (events_[d].action.actor == a.actor) continue;
+      for (std::size_t d : candidates) {
+        if (events_[d].action.actor == actor) continue;
         if (happens_before(d, pred)) continue;
         races.push_back(d);
       }
@@ -322,47 +406,66 @@ class DporStrategy final : public Strategy {
         }
         if (!covered) direct.push_back(d);
       }
-      for (std::size_t e : direct) reverse_race(e, index);
+      for (std::size_t e : direct) reverse_race(e, index, race_clock);
     }
 
-    if (acc != nullptr) {
-      if (a.access == Access::kWrite) {
-        acc->last_write = static_cast<std::int64_t>(index);
-        acc->reads.clear();
-      } else {
-        acc->reads.push_back(index);
-      }
+    if (use == Use::kRead) {
+      acc.reads.push_back(index);
+    } else {
+      acc.last_write = static_cast<std::int64_t>(index);
+      acc.reads.clear();
     }
+    if (acquisition) {
+      acc.holder = static_cast<std::int64_t>(index);
+      acc.last_acquire = static_cast<std::int64_t>(index);
+    }
+    if (use == Use::kRelease) acc.holder = -1;
   }
 
-  void reverse_race(std::size_t e, std::size_t a) {
+  // Reverses the race of e with a (the latest event); a_clock is what a happens after
+  // when it runs first (without a release -> acquire edge from e's critical section).
+  void reverse_race(std::size_t e, std::size_t a, const std::vector<std::uint32_t>& a_clock) {
+    reverse_race(e, a, events_[a].action.actor, a_clock);
+  }
+
+  // Reverses the race of e with an action of actor p that would come after the events
+  // before `end` (event `end` itself, or a blocked lock attempt when end is past the
+  // last event); p_clock is what that action happens after when it runs first.
+  void reverse_race(std::size_t e, std::size_t end, FiberId p, const std::vector<std::uint32_t>& p_clock) {
     // v = notdep(e, E).a; its initials.
     std::vector<std::size_t> v;
-    for (std::size_t j = e + 1; j < a; ++j) {
+    for (std::size_t j = e + 1; j < end; ++j) {
       if (!happens_before(e, events_[j].clock)) v.push_back(j);
     }
-    v.push_back(a);
     std::vector<FiberId> initials;
     bool all_disabled_wait_on_mutex = true;  // every initial not enabled before e is a lock
     State& st_e = states_[e];
+    auto consider = [&](FiberId actor, ActionKind kind) {
+      if (std::find(initials.begin(), initials.end(), actor) != initials.end()) return;
+      initials.push_back(actor);
+      if (!enabled_at(st_e, actor) && kind != ActionKind::kLock) all_disabled_wait_on_mutex = false;
+    };
     for (std::size_t i = 0; i < v.size(); ++i) {
       const Event& x = events_[v[i]];
       bool initial = true;
       for (std::size_t k = 0; k < i && initial; ++k) {
         if (happens_before(v[k], x.clock)) initial = false;
       }
-      if (initial && std::find(initials.begin(), initials.end(), x.action.actor) == initials.end()) {
-        initials.push_back(x.action.actor);
-        if (!enabled_at(st_e, x.action.actor) && x.action.kind != ActionKind::kLock) {
-          all_disabled_wait_on_mutex = false;
-        }
+      if (initial) consider(x.action.actor, x.action.kind);
+    }
+    {
+      // The racing action itself: initial unless an event of v happens before it.
+      bool initial = true;
+      for (std::size_t k = 0; k < v.size() && initial; ++k) {
+        if (happens_before(v[k], p_clock)) initial = false;
       }
+      const ActionKind kind = end < events_.size() ? events_[end].action.kind : ActionKind::kLock;
+      if (initial) consider(p, kind);
     }
     State& st = states_[e];
     for (FiberId q : initials) {
       if (in_backtrack(st, q) || asleep(st, q)) return;
     }
-    const FiberId p = events_[a].action.actor;
     if (std::find(initials.begin(), initials.end(), p) != initials.end() && enabled_at(st, p)) {
       st.backtrack.push_back(p);
       return;
@@ -389,6 +492,7 @@ class DporStrategy final : public Strategy {
   bool exhausted_ = false;
   std::uint64_t fallbacks_ = 0;
   // Per execution.
+  bool active_ = false;  // between begin and end_execution
   std::size_t depth_ = 0;
   bool blocked_ = false;
   std::string divergence_;
@@ -399,7 +503,7 @@ class DporStrategy final : public Strategy {
   std::set<FiberId> woken_;                          // looked up only
   std::vector<EnabledAction> prev_enabled_;
   std::map<ObjectId, ObjectAccesses> objects_;       // looked up only
-  std::vector<EnabledAction> next_sleep_;
+  std::vector<Sleeper> next_sleep_;
 };
 
 }  // namespace

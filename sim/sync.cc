@@ -12,6 +12,7 @@ void Mutex::lock() {
   waiter.ready = [](const void* o) { return static_cast<const Mutex*>(o)->owner_ == 0; };
   waiter.owner = [](const void* o) { return static_cast<const Mutex*>(o)->owner_; };
   waiter.object = this;
+  if (owner_ != 0) w.note_lock_blocked(object_);
   if (!w.wait({ActionKind::kLock, object_, Access::kWrite}, waiter)) return;  // unwinding
   SIMBUS_ASSERT(owner_ == 0);
   owner_ = w.current_fiber();
@@ -20,7 +21,7 @@ void Mutex::lock() {
 
 bool Mutex::try_lock() {
   World& w = World::current();
-  w.point({ActionKind::kLock, object_, Access::kWrite});
+  w.point({ActionKind::kTryLock, object_, Access::kWrite});
   if (owner_ != 0) return false;
   owner_ = w.current_fiber();
   return true;
@@ -31,6 +32,7 @@ void Mutex::unlock() {
   // A crashed node's fibers unwind through their lock guards: let them go quietly.
   if (owner_ != w.current_fiber()) return;
   owner_ = 0;
+  w.note_hidden_write(object_);
 }
 
 CondVar::CondVar() : object_(World::current().new_object_id()) {}
@@ -42,6 +44,7 @@ bool CondVar::wait_for_us(Mutex& mutex, std::int64_t timeout_us) {
   SIMBUS_ASSERT(mutex.owner() == w.current_fiber());
   Ticket ticket;
   waiters_.push_back(&ticket);
+  w.note_hidden_write(object_);  // registering: a notify before or after it differs
   mutex.unlock();
   Waiter waiter;
   waiter.ready = [](const void* o) { return static_cast<const Ticket*>(o)->notified; };

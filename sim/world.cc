@@ -53,6 +53,7 @@ const char* action_kind_name(ActionKind kind) {
     case ActionKind::kFault: return "fault";
     case ActionKind::kDeliver: return "deliver";
     case ActionKind::kTimer: return "timer";
+    case ActionKind::kTryLock: return "try-lock";
   }
   return "?";
 }

@@ -146,6 +146,17 @@ class World {
   // --- objects
   // A fresh stable object identity, derived from the creating fiber.
   ObjectId new_object_id();
+  // Reports to the strategy (Strategy::note_hidden_write) that the running step wrote
+  // `object` outside a scheduling point of its own: a Mutex::unlock releasing it, a
+  // CondVar::wait registering as a waiter. Not hashed: schedules are unchanged.
+  void note_hidden_write(ObjectId object) {
+    if (running_) strategy_->note_hidden_write(object);
+  }
+  // Reports that the running step ends in a lock of `object` that another fiber holds:
+  // the fiber waits, and its lock action is not enabled (Strategy::note_lock_blocked).
+  void note_lock_blocked(ObjectId object) {
+    if (running_) strategy_->note_lock_blocked(object);
+  }
 
   // --- failures
   // Records a failed check; the world stops at the next scheduling point.

@@ -38,6 +38,7 @@ class Recorder final : public Strategy {
   std::string name() const override { return inner_->name(); }
   void begin(std::uint64_t seed) override {
     executed.clear();
+    released.clear();
     inner_->begin(seed);
   }
   std::size_t pick(std::span<const EnabledAction> enabled, const PickContext& ctx) override {
@@ -45,6 +46,11 @@ class Recorder final : public Strategy {
     if (i < enabled.size()) executed.push_back(enabled[i]);
     return i;
   }
+  void note_hidden_write(ObjectId object) override {
+    if (!executed.empty()) released.emplace_back(executed.size() - 1, object);
+    inner_->note_hidden_write(object);
+  }
+  void note_lock_blocked(ObjectId object) override { inner_->note_lock_blocked(object); }
   std::optional<std::uint64_t> choose_data(const DataChoice& c) override { return inner_->choose_data(c); }
   std::string divergence() const override { return inner_->divergence(); }
   void end_execution(bool completed) override { inner_->end_execution(completed); }
@@ -53,6 +59,7 @@ class Recorder final : public Strategy {
   bool last_execution_blocked() const override { return inner_->last_execution_blocked(); }
 
   std::vector<EnabledAction> executed;
+  std::vector<std::pair<std::size_t, ObjectId>> released;  // (index in executed, mutex)
 
  private:
   std::shared_ptr<Strategy> inner_;
@@ -63,7 +70,11 @@ class Recorder final : public Strategy {
 // each run of reads between two writes taken as a set. Two executions have the same key
 // iff they contain the same events and order every pair of dependent events alike
 // (same actor: fixed by seq; same object with a write: fixed by the per-object order).
-inline std::string trace_key(const std::vector<EnabledAction>& executed) {
+// A mutex release inside a step (`released`: index of the step, mutex) is a write of the
+// mutex by that step: it orders a failed try_lock before or after the release. (Without
+// try_lock the releases add nothing: mutual exclusion fixes them by the acquisitions.)
+inline std::string trace_key(const std::vector<EnabledAction>& executed,
+                             const std::vector<std::pair<std::size_t, ObjectId>>& released = {}) {
   std::vector<std::string> events;
   std::map<ObjectId, std::vector<std::string>> per_object;  // iterated: ordered by object id
   std::map<ObjectId, std::vector<std::string>> pending_reads;
@@ -76,15 +87,23 @@ inline std::string trace_key(const std::vector<EnabledAction>& executed) {
     per_object[o].push_back(group + "}");
     reads.clear();
   };
-  for (const EnabledAction& a : executed) {
+  std::size_t next_release = 0;
+  for (std::size_t i = 0; i < executed.size(); ++i) {
+    const EnabledAction& a = executed[i];
     const std::string id = fmt::format("{:x}/{}", a.actor, a.seq);
     events.push_back(fmt::format("{}:{}:{:x}:{}", id, static_cast<int>(a.kind), a.object, static_cast<int>(a.access)));
-    if (a.object == kNoObject) continue;
-    if (a.access == Access::kWrite) {
-      flush_reads(a.object);
-      per_object[a.object].push_back(id);
-    } else {
-      pending_reads[a.object].push_back(id);
+    if (a.object != kNoObject) {
+      if (a.access == Access::kWrite) {
+        flush_reads(a.object);
+        per_object[a.object].push_back(id);
+      } else {
+        pending_reads[a.object].push_back(id);
+      }
+    }
+    for (; next_release < released.size() && released[next_release].first == i; ++next_release) {
+      const ObjectId m = released[next_release].second;
+      flush_reads(m);
+      per_object[m].push_back(id + "r");
     }
   }
   for (auto& [o, reads] : pending_reads) flush_reads(o);
@@ -106,6 +125,7 @@ struct ExploreResult {
   std::uint64_t failures = 0;    // complete executions whose check failed (or deadlocked)
   bool exhausted = false;
   std::set<std::string> trace_keys;        // of complete executions
+  std::set<std::string> failing_keys;      // of complete executions that failed
   std::set<std::uint64_t> hashes;          // trace hashes of complete executions
   std::uint64_t first_failure_execution = 0;  // 1-based; 0: none
   std::uint64_t first_failure_seed = 0;
@@ -131,11 +151,13 @@ inline ExploreResult explore(const std::string& spec, const Program& program, st
     } else {
       if (outcome.status == RunStatus::kDiverged) throw std::runtime_error("diverged: " + outcome.message);
       result.executions += 1;
-      result.trace_keys.insert(trace_key(recorder->executed));
+      const std::string key = trace_key(recorder->executed, recorder->released);
+      result.trace_keys.insert(key);
       result.hashes.insert(outcome.trace_hash);
       const bool ok = outcome.status == RunStatus::kOk && check();
       if (!ok) {
         result.failures += 1;
+        result.failing_keys.insert(key);
         if (result.first_failure_execution == 0) {
           result.first_failure_execution = result.executions;
           result.first_failure_seed = options.seed;
@@ -217,6 +239,125 @@ inline Program locked_pair() {
       });
     }
     world.spawn(kControlNode, "peeker", [x] { (void)x->load(); });
+    return [] { return true; };
+  };
+}
+
+// `fibers` fibers each add 1 to a counter under one mutex, `increments` times (the
+// mutex-counter scenario without main's joins): (fibers*increments)! / (increments!)^fibers
+// traces (the orders of the critical sections), never a lost update.
+inline Program mutex_counter(int fibers, int increments) {
+  return [=](World& world) -> std::function<bool()> {
+    auto m = std::make_shared<Mutex>();
+    auto x = std::make_shared<Atomic<int>>(0);
+    for (int t = 0; t < fibers; ++t) {
+      world.spawn(kControlNode, fmt::format("inc-{}", t), [m, x, increments] {
+        for (int k = 0; k < increments; ++k) {
+          LockGuard guard(*m);
+          x->store(x->load() + 1);
+        }
+      });
+    }
+    return [x, fibers, increments] { return x->peek() == fibers * increments; };
+  };
+}
+
+// SCTBench's deadlock01: two fibers take two mutexes in opposite orders, each with a
+// store in between; some schedules deadlock.
+inline Program opposite_locks() {
+  return [](World& world) -> std::function<bool()> {
+    auto a = std::make_shared<Mutex>();
+    auto b = std::make_shared<Mutex>();
+    auto x = std::make_shared<Atomic<int>>(0);
+    world.spawn(kControlNode, "ab", [a, b, x] {
+      a->lock();
+      x->store(1);
+      b->lock();
+      b->unlock();
+      a->unlock();
+    });
+    world.spawn(kControlNode, "ba", [a, b, x] {
+      b->lock();
+      x->store(2);
+      a->lock();
+      a->unlock();
+      b->unlock();
+    });
+    return [] { return true; };
+  };
+}
+
+// A critical section that writes two cells, a reader that takes the lock, and an
+// unlocked reader that can see the section half done (the check fails then).
+inline Program torn_read() {
+  return [](World& world) -> std::function<bool()> {
+    auto m = std::make_shared<Mutex>();
+    auto x = std::make_shared<Atomic<int>>(0);
+    auto y = std::make_shared<Atomic<int>>(0);
+    auto torn = std::make_shared<bool>(false);
+    world.spawn(kControlNode, "writer", [m, x, y] {
+      LockGuard guard(*m);
+      x->store(1);
+      y->store(1);
+    });
+    world.spawn(kControlNode, "locked-reader", [m, x, y] {
+      LockGuard guard(*m);
+      (void)x->load();
+      (void)y->load();
+    });
+    world.spawn(kControlNode, "racy-reader", [x, y, torn] {
+      const int vx = x->load();
+      const int vy = y->load();
+      if (vx != vy) *torn = true;
+    });
+    return [torn] { return !*torn; };
+  };
+}
+
+// try_lock racing with a critical section: whether it succeeds depends on the order of
+// the try_lock and the holder's release (a step that is no scheduling point of its own).
+// The check fails when the try_lock failed.
+inline Program try_lock_race() {
+  return [](World& world) -> std::function<bool()> {
+    auto m = std::make_shared<Mutex>();
+    auto x = std::make_shared<Atomic<int>>(0);
+    auto missed = std::make_shared<bool>(false);
+    world.spawn(kControlNode, "holder", [m, x] {
+      LockGuard guard(*m);
+      x->store(1);
+    });
+    world.spawn(kControlNode, "trier", [m, x, missed] {
+      if (m->try_lock()) {
+        x->store(2);
+        m->unlock();
+      } else {
+        *missed = true;
+      }
+    });
+    return [missed] { return !*missed; };
+  };
+}
+
+// A condition variable handoff (sync02-like): a producer sets a flag under the mutex and
+// notifies; a consumer waits for the flag under the mutex, then a bystander locks too.
+inline Program condvar_handoff() {
+  return [](World& world) -> std::function<bool()> {
+    struct S {
+      Mutex m;
+      CondVar cv;
+      bool ready = false;
+    };
+    auto s = std::make_shared<S>();
+    world.spawn(kControlNode, "consumer", [s] {
+      LockGuard guard(s->m);
+      while (!s->ready) s->cv.wait(s->m);
+    });
+    world.spawn(kControlNode, "producer", [s] {
+      LockGuard guard(s->m);
+      s->ready = true;
+      s->cv.notify_one();
+    });
+    world.spawn(kControlNode, "bystander", [s] { LockGuard guard(s->m); });
     return [] { return true; };
   };
 }
