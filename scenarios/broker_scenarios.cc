@@ -100,7 +100,7 @@ void register_broker_scenarios() {
   o = {};
   o.nemesis = kCrashAny | kIsolate | kClog;
   o.message_faults = true;
-  o.compact_after_entries = 16;  // (8 and 12 show liveness / lost-event failures with no bug on: see docs/broker.md)
+  o.compact_after_entries = 8;
   add("snapshot-catchup", "frequent snapshots: lagging followers catch up by InstallSnapshot, duplicated and delayed",
       3, o);
 
