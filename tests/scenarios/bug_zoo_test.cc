@@ -27,7 +27,7 @@ constexpr Caught kCaught[] = {
     {"retry_applied_twice", "retry-storm", 1, "linearizability"},
     {"client_event_echoed", "broker-smoke", 1, "phantom"},
     {"vote_before_persist", "crash-after-vote", 2, "raft-election-safety"},
-    {"snapshot_over_newer_log", "snapshot-catchup", 5, "raft-state-machine-safety"},
+    {"snapshot_over_newer_log", "snapshot-catchup", 7, "raft-state-machine-safety"},
     {"lease_read_ignores_skew", "lease-reads-skew", 1, "linearizability"},
     {"resume_off_by_one", "connect-churn", 1, "duplicate"},
     {"registry_update_without_lock", "connect-churn", 1, "lost"},
