@@ -109,9 +109,9 @@ def mutants_of_line(text):
         yield "drop-call", indent + "(void)0;  // mutant: call dropped\n"
 
 
-def enumerate_mutants():
+def enumerate_mutants(root):
     out = []
-    for path in sorted((ROOT / "core").glob("*.cc")):
+    for path in sorted((root / "core").glob("*.cc")):
         if path.name in SKIP_FILES:
             continue
         lines = path.read_text().splitlines(keepends=True)
@@ -173,17 +173,8 @@ def main():
     if args.sample < 0 or args.jobs < 1 or args.timeout < 1:
         parser.error("--sample must be >= 0, --jobs and --timeout >= 1")
 
-    mutants = enumerate_mutants()
-    order = list(range(len(mutants)))
-    random.Random(args.seed).shuffle(order)
-    chosen = sorted(order[:args.sample] if args.sample else order)
-    print(f"{len(mutants)} mutants of core/, testing {len(chosen)} (seed {args.seed}) with suite {args.suite}")
-    if args.list:
-        for i in chosen:
-            path, number, op, old, new = mutants[i]
-            print(f"{path}:{number}\t{op}\t{old.strip()}  =>  {new.strip()}")
-        return 0
-
+    # The mutants come from the committed tree (HEAD), copied aside: the working tree may
+    # change while this runs, and is never touched.
     work = Path(args.workdir)
     src, build_dir = work / "src", work / "build"
     if src.exists():
@@ -191,6 +182,17 @@ def main():
     src.mkdir(parents=True)
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", "HEAD"], stdout=subprocess.PIPE, check=True)
     subprocess.run(["tar", "-x", "-C", str(src)], input=archive.stdout, check=True)
+
+    mutants = enumerate_mutants(src)
+    order = list(range(len(mutants)))
+    random.Random(args.seed).shuffle(order)
+    chosen = sorted(order[:args.sample] if args.sample else order)
+    print(f"{len(mutants)} mutants of core/ at HEAD, testing {len(chosen)} (seed {args.seed}) with suite {args.suite}")
+    if args.list:
+        for i in chosen:
+            path, number, op, old, new = mutants[i]
+            print(f"{path}:{number}\t{op}\t{old.strip()}  =>  {new.strip()}")
+        return 0
     configure = run(["cmake", "-S", str(src), "-B", str(build_dir), "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release",
                      "-DSIMBUS_BUILD_TESTS=OFF", "-DSIMBUS_BUILD_BENCH=OFF"])
     if configure.returncode != 0:
