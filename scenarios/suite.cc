@@ -6,10 +6,18 @@ namespace {
 const std::vector<Suite>& suites() {
   static const std::vector<Suite> all = {
       {"smoke",
-       "seconds: every runtime scenario on a few seeds",
+       "seconds: every runtime scenario on a few seeds, the broker's main shapes on one or two",
        {
+           // Widened after mutation testing (tools/mutate.py): broker-smoke and leader-crash
+           // alone left presence, resume and retry paths of core/ unexercised.
            {"broker-smoke", {}, 3, ""},
            {"leader-crash", {}, 2, ""},
+           {"presence-churn", {}, 2, ""},
+           {"resume-after-failover", {}, 2, ""},
+           {"connect-churn", {}, 1, ""},
+           {"retry-storm", {}, 2, ""},
+           {"snapshot-catchup", {}, 1, ""},
+           {"partition-majority", {}, 1, ""},
            {"pingpong", {}, 10, ""},
            {"pingpong", {{"dedup", "0"}}, 10, "exactly-once"},
            {"mutex-counter", {}, 10, ""},
