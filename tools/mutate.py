@@ -169,6 +169,9 @@ def main():
     parser.add_argument("--lock", default="/tmp/simbus-build.lock", help="flock file for builds ('' for none)")
     parser.add_argument("--out", default="mutants.tsv")
     parser.add_argument("--list", action="store_true", help="only list the sampled mutants")
+    parser.add_argument("--rejudge", metavar="TSV",
+                        help="instead of sampling, take the mutants an earlier run's TSV says survived "
+                             "(e.g. smoke's survivors, judged again by --suite ci)")
     args = parser.parse_args()
     if args.sample < 0 or args.jobs < 1 or args.timeout < 1:
         parser.error("--sample must be >= 0, --jobs and --timeout >= 1")
@@ -187,6 +190,19 @@ def main():
     order = list(range(len(mutants)))
     random.Random(args.seed).shuffle(order)
     chosen = sorted(order[:args.sample] if args.sample else order)
+    if args.rejudge:
+        try:
+            with open(args.rejudge) as tsv:
+                rows = [line.rstrip("\n").split("\t") for line in tsv][1:]
+        except OSError as e:
+            print(f"mutate.py: {args.rejudge}: {e.strerror}", file=sys.stderr)
+            return 2
+        wanted = {(r[0], int(r[1]), r[2], r[6]) for r in rows if len(r) == 7 and r[3] == "survived"}
+        chosen = [i for i, (path, number, op, _, new) in enumerate(mutants) if (path, number, op, new.strip()) in wanted]
+        if len(chosen) != len(wanted):
+            print(f"mutate.py: {args.rejudge}: {len(wanted) - len(chosen)} survivors are not mutants of HEAD",
+                  file=sys.stderr)
+            return 2
     print(f"{len(mutants)} mutants of core/ at HEAD, testing {len(chosen)} (seed {args.seed}) with suite {args.suite}")
     if args.list:
         for i in chosen:
