@@ -22,6 +22,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -148,10 +149,17 @@ def build(build_dir, lock):
 
 def judge(simbus, suite, jobs, timeout_s):
     """(verdict, first FAIL line) of the suite on the built mutant."""
+    # Its own process group: on a timeout the suite's worker processes (a mutant may spin
+    # forever) must go too, not only the parent.
+    proc = subprocess.Popen([str(simbus), "suite", suite, "--jobs", str(jobs)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
-        result = run([str(simbus), "suite", suite, "--jobs", str(jobs)], timeout_s=timeout_s)
+        stdout, _ = proc.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
         return "killed", "timeout"
+    result = subprocess.CompletedProcess(proc.args, proc.returncode, stdout)
     if result.returncode == 0:
         return "survived", ""
     fail = next((l for l in result.stdout.splitlines() if l.startswith("FAIL")), "")
