@@ -12,6 +12,7 @@
 #include "base/assert.h"
 #include "checkers/delivery.h"
 #include "checkers/linearizability.h"
+#include "checkers/delivery_files.h"
 #include "checkers/liveness.h"
 #include "checkers/model.h"
 #include "checkers/raft_safety.h"
@@ -670,57 +671,6 @@ void member_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, sim::
   }
 }
 
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += fmt::format("\\u{:04x}", static_cast<int>(c));
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
-const char* kind_name(checkers::DeliveryKind kind) {
-  switch (kind) {
-    case checkers::DeliveryKind::event: return "event";
-    case checkers::DeliveryKind::missed: return "missed";
-    case checkers::DeliveryKind::member_added: return "member_added";
-    case checkers::DeliveryKind::member_removed: return "member_removed";
-  }
-  return "?";
-}
-
-// The delivery log as JSON Lines: {"subscription": {...}} lines, then {"delivery": {...}}
-// lines in each session's order, then {"presence_view": {...}} lines.
-std::string deliveries_to_jsonl(const checkers::DeliveryLog& log) {
-  std::string out;
-  for (const auto& s : log.subscriptions) {
-    out += fmt::format("{{\"subscription\": {{\"session\": {}, \"channel\": {}, \"user\": {}, \"subscribe_time\": {}, "
-                       "\"end_time\": {}, \"connected_throughout\": {}}}}}\n",
-                       json_string(s.session), json_string(s.channel), json_string(s.user), s.subscribe_time,
-                       s.end_time == checkers::kTimeNever ? std::string("null") : std::to_string(s.end_time),
-                       s.connected_throughout ? "true" : "false");
-  }
-  for (const auto& d : log.deliveries) {
-    out += fmt::format("{{\"delivery\": {{\"session\": {}, \"channel\": {}, \"kind\": \"{}\", \"seq\": {}, "
-                       "\"payload\": {}, \"time\": {}}}}}\n",
-                       json_string(d.session), json_string(d.channel), kind_name(d.kind), d.seq, json_string(d.payload),
-                       d.time);
-  }
-  for (const auto& v : log.presence_views) {
-    std::string members;
-    for (const auto& m : v.members) members += (members.empty() ? "" : ", ") + json_string(m);
-    out += fmt::format("{{\"presence_view\": {{\"session\": {}, \"channel\": {}, \"members\": [{}], \"time\": {}}}}}\n",
-                       json_string(v.session), json_string(v.channel), members, v.time);
-  }
-  return out;
-}
-
 std::string format_violation(const checkers::CheckReport& report, const checkers::History& history) {
   const auto& v = report.violations.front();
   std::string ops;
@@ -960,7 +910,8 @@ void setup_broker_scenario(ScenarioContext& ctx, const BrokerScenarioOptions& op
     sample_raft(*run, ctx.world);
     end_checks(ctx, run);
   });
-  ctx.deliveries_jsonl = [run] { return deliveries_to_jsonl(run->deliveries); };
+  // The checkers own the file format: simbus check --deliveries reads it back.
+  ctx.deliveries_jsonl = [run] { return checkers::write_deliveries_jsonl(run->deliveries); };
   ctx.history_jsonl = [run] {
     std::ostringstream out;
     checkers::write_jsonl(run->history, out, "channel");
