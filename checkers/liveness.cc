@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <unordered_map>
 
 #include "base/assert.h"
@@ -23,11 +22,7 @@ CheckReport check_liveness(const History& history, const DeliveryLog* log, const
   }
   for (std::size_t i = 0; i < history.operations.size(); ++i) {
     const Operation& op = history.operations[i];
-    if (op.invoke_time < options.heal_time) continue;
-    if (!options.functions.empty() &&
-        std::find(options.functions.begin(), options.functions.end(), op.function) == options.functions.end()) {
-      continue;
-    }
+    if (op.function != options.function || op.invoke_time < options.heal_time) continue;
     if (op.status != Status::ok) {
       report.add({"liveness",
                   fmt::format("{} invoked at {} after faults healed (at {}) ended {}", op.function, op.invoke_time,
@@ -42,7 +37,7 @@ CheckReport check_liveness(const History& history, const DeliveryLog* log, const
                               op.invoke_time, took, options.completion_bound),
                   {i}, {}, op.invoke_time, op.complete_time});
     }
-    if (log == nullptr || options.delivery_bound == 0 || op.function != "publish" || op.args.empty()) continue;
+    if (log == nullptr || options.delivery_bound == 0 || op.args.empty()) continue;
     const std::string payload =
         std::holds_alternative<std::string>(op.args[0]) ? std::get<std::string>(op.args[0]) : value_to_string(op.args[0]);
     for (const Subscription& s : log->subscriptions) {

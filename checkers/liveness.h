@@ -4,7 +4,6 @@
 
 #include <cstdint>
 #include <string>
-#include <vector>
 
 #include "checkers/delivery.h"
 #include "checkers/history.h"
@@ -16,10 +15,7 @@ struct LivenessOptions {
   std::int64_t heal_time = 0;          // when the last fault healed
   std::int64_t completion_bound = 0;   // invoke to ok, for operations invoked after heal
   std::int64_t delivery_bound = 0;     // invoke to delivery; 0 = do not check deliveries
-  // The operations held to the bound (by function name); empty: every operation. A
-  // fault-free run holds every client operation to it, so a request that a broker wrongly
-  // refuses (a subscribe, a client event) is noticed, not only a lost publish.
-  std::vector<std::string> functions = {"publish"};
+  std::string function = "publish";    // the operations held to the bound
 };
 
 // `log` may be nullptr: then only completions are checked.

@@ -48,19 +48,5 @@ TEST(Liveness, DeliveryOverTheBound) {
   EXPECT_EQ(r.violations.size(), 2u) << r.to_string(&h);  // late to s1, never to s2
 }
 
-TEST(Liveness, EveryFunctionHeldWhenAsked) {
-  History h;
-  Operation subscribe = publish("", 100, 105, Status::fail);
-  subscribe.function = "subscribe";
-  subscribe.args.clear();
-  h.operations = {publish("a", 100, 110), subscribe};
-  LivenessOptions only_publish{.heal_time = 50, .completion_bound = 20};
-  EXPECT_TRUE(check_liveness(h, nullptr, only_publish).ok());
-  LivenessOptions every{.heal_time = 50, .completion_bound = 20, .functions = {}};
-  CheckReport r = check_liveness(h, nullptr, every);
-  ASSERT_EQ(r.violations.size(), 1u) << r.to_string(&h);
-  EXPECT_EQ(r.violations[0].operations, std::vector<std::size_t>{1});
-}
-
 }  // namespace
 }  // namespace simbus::checkers
