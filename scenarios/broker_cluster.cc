@@ -791,12 +791,22 @@ std::vector<ParamSpec> broker_params(std::int64_t nodes_default) {
           {"members", 0, 0, 16, "presence members (0: the scenario's default)"},
           {"channels", 2, 1, 16, "public channels"},
           {"publishes", 12, 0, 10'000, "publishes per publisher during the fault period"},
-          {"compact", 0, 0, 1'000'000, "snapshot and compact after this many entries (0: the scenario's default)"}};
+          {"compact", 0, 0, 1'000'000, "snapshot and compact after this many entries (0: the scenario's default)"},
+          {"faults", kFaultsScenario, kFaultsScenario, kFaultsPartitionsOnly,
+           "0: the scenario's faults; 1: random partitions only (majority, bridge, ring, isolate, one-way)"}};
 }
 
-void setup_broker_scenario(ScenarioContext& ctx, const BrokerScenarioOptions& options) {
+void setup_broker_scenario(ScenarioContext& ctx, const BrokerScenarioOptions& scenario_options) {
   sim::World& world = ctx.world;
   auto run = std::make_shared<BrokerRun>();
+  BrokerScenarioOptions options = scenario_options;
+  if (ctx.params.get("faults") == kFaultsPartitionsOnly) {
+    // The baseline a fault schedule is measured against: the scenario's workload under
+    // random partitions only (no crashes, pauses, clock, message or disk faults).
+    options.nemesis = kRandomPartitionKinds;
+    options.message_faults = false;
+    options.torn_writes = false;
+  }
   run->options = options;
   if (ctx.params.get("compact") > 0) run->options.compact_after_entries = static_cast<std::uint64_t>(ctx.params.get("compact"));
   if (!ctx.bug.empty()) {

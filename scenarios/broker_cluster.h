@@ -36,6 +36,14 @@ enum NemesisKind : std::uint32_t {
   kCrashVoter = 1u << 13,
 };
 
+// The kinds of the "faults=1" parameter: random partitions only, whatever the scenario's
+// own faults are (its workload stays): a baseline for how much a scenario's fault
+// schedule, rather than partitions alone, finds.
+constexpr std::uint32_t kRandomPartitionKinds = kPartitionMajority | kPartitionBridge | kPartitionRing | kIsolate | kOneWay;
+// Values of the "faults" parameter every broker scenario takes.
+constexpr std::int64_t kFaultsScenario = 0;
+constexpr std::int64_t kFaultsPartitionsOnly = 1;
+
 struct BrokerScenarioOptions {
   std::uint32_t nemesis = kNemesisNone;
   bool message_faults = false;     // drop / duplicate / reorder, rates drawn per seed
