@@ -74,6 +74,7 @@ STRATEGIES = [
 ]
 CALL_LIMIT_S = 20      # --time-limit of one explore call (checked between executions)
 KILL_MARGIN_S = 20     # after this much more, the call is killed: one execution ran away
+SHRINK_TRIES = 3       # findings shrunk at most per bug (when shrinking one fails)
 RUN_LIMIT_S = 60       # one `simbus run` (the no-bug check, the trace for shrinking)
 
 
@@ -104,6 +105,10 @@ def explore_until_failure(scenario, strategy, params, bug, seed_start, runs):
             report = json.load(f)
     except (OSError, ValueError):
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1][:120]
+        if proc.returncode < 0:
+            # One execution aborted the process (a core assertion tripped by the bug):
+            # explore wrote no report. search_range finds the seed run by run.
+            return None, None, 0, seconds, "aborted: " + last
         return None, None, 0, seconds, f"explore exited {proc.returncode}: {last}"
     finally:
         if os.path.exists(path):
@@ -126,6 +131,26 @@ def passes_without_bug(scenario, strategy, params, seed):
     return proc.returncode == 0
 
 
+def error_text(stderr_line):
+    m = re.search(r"assertion failed: (.*) at .*/([a-z_]+/[a-z_]+\.cc:\d+)", stderr_line)
+    return f"{m.group(1)} at {m.group(2)}" if m else stderr_line[:80]
+
+
+def first_aborting_seed(scenario, strategy, params, bug, seed, end):
+    """Runs seeds one by one from `seed` until one aborts the process. Returns (seed or
+    None, its last stderr line, runs, seconds)."""
+    start = time.monotonic()
+    for s in range(seed, end):
+        args = [common.SIMBUS, "run", scenario, "--seed", str(s), "--strategy", strategy, "--bug", bug]
+        try:
+            proc = subprocess.run(args + param_args(params), capture_output=True, text=True, timeout=RUN_LIMIT_S)
+        except subprocess.TimeoutExpired:
+            continue
+        if proc.returncode < 0:
+            return s, (proc.stderr.strip().splitlines() or [""])[-1], s - seed + 1, time.monotonic() - start
+    return None, None, end - seed, time.monotonic() - start
+
+
 def search_range(scenario, strategy, params, bug, seed_start, runs):
     """The first seed of the range that finds the bug. Returns a dict: found (bool), seed,
     check, runs (to the finding, or executed), seconds, discarded (seeds failing without
@@ -135,6 +160,14 @@ def search_range(scenario, strategy, params, bug, seed_start, runs):
     while seed < end:
         failing, check, ran, took, error = explore_until_failure(scenario, strategy, params, bug, seed, end - seed)
         seconds += took
+        if error and error.startswith("aborted: "):
+            failing, check, ran, took = first_aborting_seed(scenario, strategy, params, bug, seed, end)
+            seconds += took
+            if failing is None:
+                error = "aborted, but no single run did"
+            else:
+                error = None
+                check = "abort (" + error_text(check) + ")"
         if error:
             return {"found": False, "runs": executions + ran, "seconds": seconds, "discarded": discarded,
                     "error": error}
@@ -248,7 +281,7 @@ def main():
             print(lines[-1], flush=True)
             flush()
             continue
-        cells, checks, first = [], set(), None
+        cells, checks, findings = [], set(), []
         raw[bug] = {"scenario": scenario, "columns": {}}
         for name, strategy, params in columns:
             ranges, cell_start = [], time.monotonic()
@@ -259,20 +292,31 @@ def main():
                 ranges.append(res)
                 if res["found"]:
                     checks.add(res["check"])
-                    if first is None:
-                        first = (strategy, params, res["seed"], name)
+                    findings.append((strategy, params, res["seed"], name))
             raw[bug]["columns"][name] = ranges
             cells.append(cell_text(ranges, args.ranges))
             print(f"  {bug} {name}: {cells[-1]}", file=sys.stderr, flush=True)
         shrunk = ""
-        if first and args.shrink_seconds > 0:
-            strategy, params, seed, name = first
-            sizes = shrink(scenario, strategy, params, bug, seed, args.shrink_seconds)
+        if findings and args.shrink_seconds > 0:
+            # The first finding; if shrinking it fails (a candidate aborts simbus), the next
+            # distinct findings, at most SHRINK_TRIES in all, each reported.
+            tried, failed = set(), []
+            for strategy, params, seed, name in findings:
+                if (strategy, tuple(params), seed) in tried:
+                    continue
+                tried.add((strategy, tuple(params), seed))
+                sizes = shrink(scenario, strategy, params, bug, seed, args.shrink_seconds)
+                raw[bug].setdefault("shrink_tries", []).append(dict(sizes, seed=seed, column=name))
+                if "choices" in sizes or len(tried) >= SHRINK_TRIES:
+                    break
+                failed.append(f"{name} seed {seed}: {error_text(sizes.get('error', ''))}")
             raw[bug]["shrink"] = dict(sizes, seed=seed, column=name)
+            prefix = "".join(f[:200] + "; then " for f in failed)
             if "error" in sizes and "choices" not in sizes:
-                shrunk = sizes["error"]
+                shrunk = prefix + f"{name} seed {seed}: " + error_text(sizes["error"])
             else:
-                shrunk = (f"{name} seed {seed}: choices {sizes.get('choices', '?')}, steps {sizes.get('steps', '?')}, "
+                shrunk = prefix
+                shrunk += (f"{name} seed {seed}: choices {sizes.get('choices', '?')}, steps {sizes.get('steps', '?')}, "
                           f"switches {sizes.get('context-switches', '?')}, data "
                           f"{sizes.get('nonzero-data-choices', '?')} ({sizes['seconds']}s)")
         lines.append(f"| {bug} | {scenario} | " + " | ".join(cells) + f" | {','.join(sorted(checks))} | {shrunk} |")
