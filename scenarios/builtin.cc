@@ -12,9 +12,13 @@ void register_dpor_benchmarks();
 void register_sct_benchmarks();
 
 void register_broker_scenarios();
+void register_broker_edge_scenarios();
+void register_storage_crash();
 
 void register_builtin_scenarios() {
   register_broker_scenarios();
+  register_broker_edge_scenarios();
+  register_storage_crash();
   register_pingpong();
   register_mutex_counter();
   register_racy_counter();
