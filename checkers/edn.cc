@@ -35,7 +35,7 @@ void Reader::skip_blank_slow() {
   }
 }
 
-bool Reader::next(Node& out) {
+bool Reader::to_next_value() {
   while (true) {
     skip_blank();
     if (top_close_ != 0) {
@@ -45,7 +45,6 @@ bool Reader::next(Node& out) {
         top_close_ = 0;
         continue;
       }
-      read_into(out, 1);
       return true;
     }
     if (pos_ >= text_.size()) return false;
@@ -55,9 +54,14 @@ bool Reader::next(Node& out) {
       pos_ += 1;
       continue;
     }
-    read_into(out, 0);
     return true;
   }
+}
+
+bool Reader::next(Node& out) {
+  if (!to_next_value()) return false;
+  read_into(out, top_close_ != 0 ? 1 : 0);
+  return true;
 }
 
 // Reuses `out`'s element nodes and their strings: histories repeat one shape of map, so
@@ -191,6 +195,112 @@ void Reader::read_into(Node& node, int depth) {
   node.kind = Kind::symbol;
   node.text.assign(token);
   return;
+}
+
+
+// Whitespace, commas and newlines only; a comment sends the map to the general reader.
+static std::size_t skip_flat_blank(std::string_view text, std::size_t pos, std::int64_t& lines) {
+  while (pos < text.size()) {
+    const char c = text[pos];
+    if (c == '\n') {
+      lines += 1;
+    } else if (c != ' ' && c != ',' && c != '\t' && c != '\r') {
+      break;
+    }
+    pos += 1;
+  }
+  return pos;
+}
+
+// A scalar the flat form holds, at `pos` (past blanks); false for anything else.
+bool Reader::scan_flat_scalar(std::size_t& pos, FlatScalar& out) const {
+  const char c = text_[pos];
+  if (c == '"') {
+    std::size_t end = pos + 1;
+    while (end < text_.size() && text_[end] != '"') {
+      if (text_[end] == '\\' || text_[end] == '\n') return false;  // escapes and line counts: general reader
+      end += 1;
+    }
+    if (end >= text_.size()) return false;  // unterminated: the general reader reports it
+    out.kind = Kind::string;
+    out.text = text_.substr(pos + 1, end - pos - 1);
+    pos = end + 1;
+    return true;
+  }
+  if (kDelimiters.is[static_cast<unsigned char>(c)] || c == '#') return false;
+  std::size_t end = pos;
+  while (end < text_.size() && !kDelimiters.is[static_cast<unsigned char>(text_[end])]) end += 1;
+  const std::string_view token = text_.substr(pos, end - pos);
+  if (token[0] == ':') {
+    if (token.size() == 1) return false;
+    out.kind = Kind::keyword;
+    out.text = token.substr(1);
+  } else if (token[0] >= '0' && token[0] <= '9') {
+    std::int64_t v = 0;
+    auto [stop, ec] = std::from_chars(token.data(), token.data() + token.size(), v);
+    if (ec != std::errc() || stop != token.data() + token.size()) return false;  // reals, 12N, overflow
+    out.kind = Kind::integer;
+    out.integer = v;
+  } else if (token == "nil") {
+    out.kind = Kind::nil;
+  } else if (token == "true" || token == "false") {
+    out.kind = Kind::boolean;
+    out.integer = token == "true";
+  } else if (token[0] == '-' || token[0] == '+') {
+    return false;  // signed numbers and symbols starting with a sign: general reader
+  } else {
+    out.kind = Kind::symbol;
+    out.text = token;
+  }
+  pos = end;
+  return true;
+}
+
+bool Reader::next_flat_map(FlatMap& out) {
+  if (!to_next_value() || text_[pos_] != '{') return false;
+  std::size_t pos = pos_ + 1;
+  std::int64_t lines = 0;
+  out.entries.clear();
+  out.items.clear();
+  while (true) {
+    pos = skip_flat_blank(text_, pos, lines);
+    if (pos >= text_.size()) return false;
+    if (text_[pos] == '}') break;
+    if (text_[pos] != ':') return false;  // keys other than keywords
+    FlatScalar key;
+    if (!scan_flat_scalar(pos, key) || key.kind != Kind::keyword) return false;
+    pos = skip_flat_blank(text_, pos, lines);
+    if (pos >= text_.size()) return false;
+    FlatEntry entry;
+    entry.key = key.text;
+    entry.line = line_ + lines;
+    const char c = text_[pos];
+    if (c == '[' || c == '(') {
+      const char close = c == '[' ? ']' : ')';
+      entry.kind = c == '[' ? Kind::vector : Kind::list;
+      entry.items_begin = static_cast<std::uint32_t>(out.items.size());
+      pos += 1;
+      while (true) {
+        pos = skip_flat_blank(text_, pos, lines);
+        if (pos >= text_.size()) return false;
+        if (text_[pos] == close) break;
+        FlatScalar item;
+        if (!scan_flat_scalar(pos, item)) return false;
+        out.items.push_back(item);
+      }
+      pos += 1;
+      entry.items_end = static_cast<std::uint32_t>(out.items.size());
+    } else if (!scan_flat_scalar(pos, entry.scalar)) {
+      return false;
+    } else {
+      entry.kind = entry.scalar.kind;
+    }
+    out.entries.push_back(entry);
+  }
+  out.line = line_;
+  pos_ = pos + 1;
+  line_ += lines;
+  return true;
 }
 
 }  // namespace simbus::checkers::edn

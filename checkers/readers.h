@@ -28,6 +28,8 @@ History read_jepsen_etcd(std::string_view text, const std::string& file);
 // of nil is unknown. Takes a vector of op maps or one map per line (Porcupine's kv logs);
 // ops of non-integer processes (the nemesis) are skipped.
 History read_edn(std::string_view text, const std::string& file);
+// read_edn without its fast path for flat maps: the reference the tests compare it to.
+History read_edn_general_only(std::string_view text, const std::string& file);
 
 // One JSON object per operation (docs/checkers.md). An optional first line
 // {"simbus_history": 1, "model": "..."} names the model; it is returned in `model`.
