@@ -36,6 +36,10 @@ constexpr std::size_t kRaftSampledEntriesMax = 20'000'000;  // bounds the sample
 constexpr std::int64_t kRaftSampleIntervalUs = 50'000;
 constexpr std::int64_t kLivenessBoundUs = 5'000'000;
 constexpr std::int64_t kQuietPublishes = 3;
+constexpr std::uint64_t kBurstClientIdBase = 100'000;  // above every other client's id
+constexpr std::int64_t kBurstProcessBase = 1'000;      // history processes of burst publishes
+constexpr std::int64_t kBurstPublishesMax = 10'000;    // per run, over all bursts
+constexpr const char* kBurstChannel = "burst";
 
 checkers::RaftRole to_checker_role(core::Role role) {
   switch (role) {
@@ -75,6 +79,7 @@ struct BrokerRun {
 
   NemesisState nemesis;
   std::int64_t publishers_done = 0;
+  std::int64_t burst_publishes = 0;  // fired so far (kFigure8)
   // The first request a node explicitly refused (a non-ok status) in a run without faults,
   // where every subscribe, unsubscribe, client event and channel-info read must succeed:
   // a broker that wrongly refuses them is otherwise invisible (the history holds publishes).
@@ -186,6 +191,11 @@ core::BrokerConfig broker_config(const BrokerRun& run) {
   return config;
 }
 
+// Diverged state machines are final: the run stops there and the end checks report it. A
+// cluster left to go on may spin instead (a node whose commit index lies past the leader's
+// log rejects every append it gets), and the step budget's livelock would hide the cause.
+void stop_on_state_machine_violation(sim::World& world) { world.stop(); }
+
 void add_brokers(sim::World& world, const std::shared_ptr<BrokerRun>& run, std::int64_t count) {
   for (std::int64_t i = 0; i < count; ++i) {
     run->brokers.push_back(static_cast<sim::NodeIndex>(world.node_count() + static_cast<std::size_t>(i)));
@@ -208,12 +218,14 @@ void add_brokers(sim::World& world, const std::shared_ptr<BrokerRun>& run, std::
           run->state_machine_violation = fmt::format(
               "two nodes applied different entries at index {} (terms {} and {})", entry.index, it->second.first,
               value.first);
+          stop_on_state_machine_violation(world);
         }
         BrokerRun::Applied& a = applied_here();
         if (entry.index <= a.last_index && run->state_machine_violation.empty()) {
           run->state_machine_violation =
               fmt::format("{} applied index {} again at {} us after applying up to {} (its state was rewound)",
                           world.node_name(index), entry.index, world.now_us(), a.last_index);
+          stop_on_state_machine_violation(world);
         }
         a.last_index = std::max(a.last_index, entry.index);
       };
@@ -224,6 +236,7 @@ void add_brokers(sim::World& world, const std::shared_ptr<BrokerRun>& run, std::
               fmt::format("{} installed a snapshot at index {} at {} us after applying up to {} in the same "
                           "incarnation (its state was rewound)",
                           world.node_name(index), snapshot.index, world.now_us(), a.last_index);
+          stop_on_state_machine_violation(world);
         }
         a.last_index = std::max(a.last_index, snapshot.index);
       };
@@ -278,6 +291,37 @@ core::ClientConfig publisher_config(const BrokerRun& run) {
   return config;
 }
 
+// Records a publish's outcome: ok with its sequence number, failed, or indeterminate.
+void complete_publish(BrokerRun& run, std::size_t op, const std::optional<core::PublishReply>& reply,
+                      std::int64_t now_us) {
+  if (!reply) {
+    complete(run, op, checkers::Status::info, {}, now_us);
+  } else if (reply->status == core::Status::ok && reply->seqs.size() == 1) {
+    complete(run, op, checkers::Status::ok, {checkers::int_value(static_cast<std::int64_t>(reply->seqs[0].seq))},
+             now_us);
+  } else {
+    complete(run, op, checkers::Status::fail, {}, now_us);
+  }
+}
+
+// One publish of a burst the nemesis fires (kFigure8), from a client of its own that
+// tries `target` first, on a channel of its own (no subscriber: the burst is there to
+// lengthen the log; its publishes are still checked for linearizability and liveness).
+void burst_publish(sim::World& world, const std::shared_ptr<BrokerRun>& run, sim::NodeIndex self,
+                   sim::NodeIndex target, std::int64_t k) {
+  SimEnv env(world, self);
+  core::ClientConfig config = client_config(*run, true);
+  const auto first = std::find(config.brokers.begin(), config.brokers.end(), static_cast<core::NodeId>(target));
+  SIMBUS_ASSERT(first != config.brokers.end());
+  std::rotate(config.brokers.begin(), first, config.brokers.end());
+  core::BrokerClient client(env, config, kBurstClientIdBase + static_cast<std::uint64_t>(k));
+  const std::string payload = fmt::format("burst{}", k);
+  const std::size_t op =
+      invoke(*run, kBurstProcessBase + k, "publish", kBurstChannel, {checkers::text_value(payload)}, world.now_us());
+  const auto reply = client.publish({kBurstChannel}, "evt", payload);
+  complete_publish(*run, op, reply, world.now_us());  // now: after the reply came
+}
+
 // A publisher: one publish at a time (so per-publisher order is defined), unique payloads.
 void publisher_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, sim::NodeIndex self, std::int64_t id,
                     std::int64_t publishes) {
@@ -288,15 +332,8 @@ void publisher_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, si
     const std::string& channel = run->channels[world.draw_below(sim::DataTag::kUser, run->channels.size())];
     const std::string payload = fmt::format("p{}-{}", id, n);
     const std::size_t op = invoke(*run, id, "publish", channel, {checkers::text_value(payload)}, world.now_us());
-    auto reply = client.publish({channel}, "evt", payload);
-    if (!reply) {
-      complete(*run, op, checkers::Status::info, {}, world.now_us());
-    } else if (reply->status == core::Status::ok && reply->seqs.size() == 1) {
-      complete(*run, op, checkers::Status::ok, {checkers::int_value(static_cast<std::int64_t>(reply->seqs[0].seq))},
-               world.now_us());
-    } else {
-      complete(*run, op, checkers::Status::fail, {}, world.now_us());
-    }
+    const auto reply = client.publish({channel}, "evt", payload);
+    complete_publish(*run, op, reply, world.now_us());  // now: after the reply came
   };
   auto read_info = [&] {
     const std::string& channel = run->channels[world.draw_below(sim::DataTag::kUser, run->channels.size())];
@@ -909,6 +946,25 @@ void setup_broker_scenario(ScenarioContext& ctx, const BrokerScenarioOptions& sc
                               node->raft()->role() == core::Role::leader};
   };
   nemesis.no_vote = static_cast<std::uint64_t>(core::no_node);
+  nemesis.raft_view_of = [run, &world](sim::NodeIndex index) -> std::optional<NemesisSetup::RaftView> {
+    auto it = run->nodes.find(index);
+    if (it == run->nodes.end() || !world.node_up(index)) return std::nullopt;
+    auto node = it->second.lock();
+    if (!node || node->raft() == nullptr) return std::nullopt;
+    const core::RaftNode& raft = *node->raft();
+    return NemesisSetup::RaftView{raft.term(), raft.role() == core::Role::leader, raft.log().last_index(),
+                                  raft.log().last_term()};
+  };
+  if (options.burst_publishes > 0) {
+    const sim::NodeIndex loader = world.add_node("loader");
+    nemesis.burst_publishes = options.burst_publishes;
+    nemesis.burst = [run, &world, loader](sim::NodeIndex target, std::int64_t count) {
+      for (std::int64_t i = 0; i < count && run->burst_publishes < kBurstPublishesMax; ++i) {
+        const std::int64_t k = run->burst_publishes++;
+        world.spawn(loader, "burst", [&world, run, loader, target, k] { burst_publish(world, run, loader, target, k); });
+      }
+    };
+  }
   {
     const core::BrokerConfig config = broker_config(*run);
     nemesis.election_timeout_us_min = config.raft.election_timeout_us_min;

@@ -34,6 +34,11 @@ enum NemesisKind : std::uint32_t {
   // An election is forced (the leader crashes or is isolated), and a node is crashed and
   // restarted right after it grants a vote, before its next fsync.
   kCrashVoter = 1u << 13,
+  // Raft's figure 8 (§5.4.2), scripted on the brokers' observed Raft state (5+ brokers):
+  // an old-term entry reaches a majority through a follower more than one append (64
+  // entries) behind, while the new leader's no-op does not; then a node whose log ends in
+  // a newer term wins and overwrites it. Needs burst_publishes to make the lag.
+  kFigure8 = 1u << 14,
 };
 
 // The kinds of the "faults=1" parameter: random partitions only, whatever the scenario's
@@ -66,6 +71,9 @@ struct BrokerScenarioOptions {
   // Clients reading channel info in a loop (they stick to whichever node answered last).
   std::int64_t info_readers = 0;
   std::int64_t publisher_timeout_us = 0;  // 0: the client's default
+  // Publishes fired at once at a leader on the nemesis's request (kFigure8: more entries
+  // than one append carries, appended while the leader is cut off with one follower).
+  std::int64_t burst_publishes = 0;
   // Raft: 0 keeps core's defaults.
   std::int64_t election_timeout_us_min = 0;
   std::int64_t election_timeout_us_max = 0;

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "base/assert.h"
+#include "core/raft.h"
 #include "scenarios/broker_cluster.h"
 #include "sim/network.h"
 
@@ -20,6 +21,11 @@ constexpr std::int64_t kVotePollUs = 100;              // finer than a disk writ
 constexpr std::int64_t kVoteWatchUs = 600'000;         // an election after a restart settles well within this
 constexpr int kVoterCrashesMax = 3;                    // per crash-voter fault
 constexpr std::int64_t kVoteCrashDelayUsMax = 600;     // a disk write, well before a new leader's first append
+// The figure-8 script polls finer than the network's minimum latency (200 us): a step it
+// takes on seeing a change lands before the messages that change sent have arrived.
+constexpr std::int64_t kScriptPollUs = 100;
+constexpr std::int64_t kScriptElectionWaitUs = 3'000'000;  // several election timeouts
+constexpr std::int64_t kScriptStepWaitUs = 500'000;        // a burst or an append to land
 
 struct KindName {
   NemesisKind kind;
@@ -34,6 +40,7 @@ constexpr KindName kKindNames[] = {
     {kCrashAll, "crash-all"},                   {kPause, "pause"},
     {kClockSkew, "clock-skew"},                 {kClog, "clog"},
     {kLeaseSkew, "lease-skew"},                 {kCrashVoter, "crash-voter"},
+    {kFigure8, "figure8"},
 };
 
 // Clock rates for kLeaseSkew, drawn once per run: a lease's clock-skew bound S is what a
@@ -81,6 +88,153 @@ std::vector<sim::NodeIndex> shuffled(sim::World& w, std::vector<sim::NodeIndex> 
     std::swap(nodes[i - 1], nodes[j]);
   }
   return nodes;
+}
+
+// Raft's figure 8 (§5.4.2) as a script over the brokers' observed Raft state, each wait
+// bounded (a run where a step does not happen as planned heals and moves on). Names as in
+// the paper's figure, assigned as the run goes: A is the first leader, B its follower,
+// E wins the next term among the others, C and D are the remaining two.
+//  1. {A, B} are cut off from {C, D, E}; a burst of publishes lands on A, which appends
+//     them (term a) and replicates them to B: A's and B's logs end at least 64 entries
+//     (entries_per_append_max) beyond any of C, D and E.
+//  2. {C, D, E} elect E (term e > a). E's link to C is cut the moment E is seen leading,
+//     before its first append arrives: E's entries reach D only, uncommitted.
+//  3. {A, B, C} meet again (D, E cut off) and elect L, A or B (term l > e; C's log ends in
+//     term a, older than theirs). L's first append that fits C's log carries the 64
+//     entries after C's end and not L's no-op; once C holds them, L's link towards C is
+//     cut (C's acknowledgement still reaches L). L now sees an entry of term a on three
+//     of five nodes while its no-op is on two: the current-term rule forbids committing
+//     it; a leader that counts replicas of earlier terms commits and applies it.
+//  4. {A, B} cut off; C, D, E elect D or E (their logs end in term e > a, so C votes for
+//     them), whose log holds term-e entries at those indices: it overwrites C's and
+//     commits. A correct cluster lost only uncommitted entries; a counting one now has
+//     two different entries applied at one index.
+void run_figure8(ScenarioContext& ctx, const NemesisSetup& setup) {
+  sim::World& w = ctx.world;
+  sim::Network& net = w.network();
+  const auto& brokers = setup.brokers;
+  if (brokers.size() != 5 || !setup.raft_view_of || !setup.burst || setup.burst_publishes <= 0) return;
+  using Group = std::vector<sim::NodeIndex>;
+  auto view = [&](sim::NodeIndex b) -> std::optional<NemesisSetup::RaftView> {
+    if (!w.node_up(b)) return std::nullopt;
+    return setup.raft_view_of(b);
+  };
+  // Polls `holds` until it is true or `wait_us` has passed; says which.
+  auto wait_until = [&](std::int64_t wait_us, const std::function<bool()>& holds) {
+    const std::int64_t until_us = w.now_us() + wait_us;
+    while (!holds()) {
+      if (w.now_us() >= until_us) return false;
+      w.sleep_for_us(kScriptPollUs);
+    }
+    return true;
+  };
+  // Brokers in different groups cannot talk to each other; clients still reach them all.
+  auto cut = [&](const std::vector<Group>& groups) {
+    net.heal();
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+      for (std::size_t h = g + 1; h < groups.size(); ++h) {
+        for (auto x : groups[g]) {
+          for (auto y : groups[h]) net.partition(x, y);
+        }
+      }
+    }
+  };
+  // The first node of `group` leading a term above `term`, if any.
+  auto leader_among = [&](const Group& group, std::uint64_t term) -> std::optional<sim::NodeIndex> {
+    for (auto x : group) {
+      const auto v = view(x);
+      if (v && v->leader && v->term > term) return x;
+    }
+    return std::nullopt;
+  };
+  auto give_up = [&](const char* step) {
+    ctx.report(fmt::format("figure8: gave up at step {}", step));
+    net.heal();
+  };
+
+  // 1. A leads; B follows it in the minority, where a burst makes their logs long.
+  std::optional<sim::NodeIndex> found;
+  if (!wait_until(kScriptElectionWaitUs, [&] { return (found = leader_among(brokers, 0)).has_value(); })) {
+    return give_up("1 (no leader)");
+  }
+  const sim::NodeIndex a = *found;
+  const std::uint64_t term_a = view(a)->term;
+  Group rest;
+  for (auto x : brokers) {
+    if (x != a) rest.push_back(x);
+  }
+  rest = shuffled(w, rest);
+  const sim::NodeIndex b = rest[0];
+  const Group others(rest.begin() + 1, rest.end());
+  cut({{a, b}, others});
+  std::uint64_t others_last = 0;
+  for (auto x : others) {
+    if (const auto v = view(x)) others_last = std::max(others_last, v->last_index);
+  }
+  setup.burst(a, setup.burst_publishes);
+  const std::uint64_t long_enough = others_last + core::entries_per_append_max;
+  if (!wait_until(kScriptStepWaitUs, [&] {
+        const auto va = view(a);
+        const auto vb = view(b);
+        return va && vb && va->last_index >= long_enough && vb->last_index >= long_enough;
+      })) {
+    return give_up("1 (burst too short)");
+  }
+
+  // 2. E leads the others; its entries reach D, not C.
+  if (!wait_until(kScriptElectionWaitUs, [&] { return (found = leader_among(others, term_a)).has_value(); })) {
+    return give_up("2 (no leader among the others)");
+  }
+  const sim::NodeIndex e = *found;
+  Group c_or_d;
+  for (auto x : others) {
+    if (x != e) c_or_d.push_back(x);
+  }
+  SIMBUS_ASSERT(c_or_d.size() == 2);
+  const std::size_t pick_c = w.draw_below(sim::DataTag::kNemesis, 2);
+  const sim::NodeIndex c = c_or_d[pick_c];
+  const sim::NodeIndex d = c_or_d[1 - pick_c];
+  net.partition(e, c);
+  const std::uint64_t term_e = view(e)->term;
+  if (!wait_until(kScriptStepWaitUs, [&] {
+        const auto vd = view(d);
+        return vd && vd->last_term == term_e;
+      })) {
+    return give_up("2 (E's entry did not reach D)");
+  }
+  const auto vc = view(c);
+  if (!vc || vc->last_term >= term_e) return give_up("2 (E's entry reached C)");
+  const std::uint64_t c_last = vc->last_index;
+
+  // 3. A or B leads {A, B, C}; C takes one append of old-term entries and no more.
+  cut({{a, b, c}, {d, e}});
+  if (!wait_until(kScriptElectionWaitUs, [&] { return (found = leader_among({a, b}, term_e)).has_value(); })) {
+    return give_up("3 (neither A nor B leads)");
+  }
+  const sim::NodeIndex l = *found;
+  const std::uint64_t term_l = view(l)->term;
+  if (!wait_until(kScriptStepWaitUs, [&] {
+        const auto v = view(c);
+        return v && v->last_index > c_last;
+      })) {
+    return give_up("3 (no append reached C)");
+  }
+  net.block_one_way(l, c);
+  const auto vc_after = view(c);
+  ctx.report(fmt::format("figure8: {} leads term {}; {} holds up to index {} of term {} (was {})", w.node_name(l),
+                         term_l, w.node_name(c), vc_after ? vc_after->last_index : 0,
+                         vc_after ? vc_after->last_term : 0, c_last));
+  w.sleep_for_us(draw_range(w, 20'000, 60'000));  // C's acknowledgement reaches L
+
+  // 4. D or E leads {C, D, E} and commits over C's old-term entries.
+  cut({{a, b}, {c, d, e}});
+  if (!wait_until(kScriptElectionWaitUs, [&] { return (found = leader_among({c, d, e}, term_l)).has_value(); })) {
+    return give_up("4 (no leader among C, D, E)");
+  }
+  ctx.report(fmt::format("figure8: {} leads term {} over {}", w.node_name(*found), view(*found)->term,
+                         w.node_name(c)));
+  w.sleep_for_us(draw_range(w, 200'000, 600'000));  // it commits and applies
+  net.heal();
 }
 
 void apply_fault(ScenarioContext& ctx, const NemesisSetup& setup, const LeaseRates& rates, NemesisKind kind) {
@@ -246,6 +400,9 @@ void apply_fault(ScenarioContext& ctx, const NemesisSetup& setup, const LeaseRat
       net.heal();
       return;
     }
+    case kFigure8:
+      run_figure8(ctx, setup);
+      return;
     case kNemesisNone:
       return;
   }

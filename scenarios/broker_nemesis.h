@@ -32,6 +32,18 @@ struct NemesisSetup {
   };
   std::function<std::optional<Vote>(sim::NodeIndex)> vote_of;
   std::uint64_t no_vote = 0;  // voted_for's "nobody"
+  // A running broker's Raft role and log end (nullopt while it is down or booting): the
+  // figure-8 script steers by it.
+  struct RaftView {
+    std::uint64_t term = 0;
+    bool leader = false;
+    std::uint64_t last_index = 0;
+    std::uint64_t last_term = 0;
+  };
+  std::function<std::optional<RaftView>(sim::NodeIndex)> raft_view_of;
+  // Fires `count` publishes at once at `broker` (empty: the scenario has no burst clients).
+  std::function<void(sim::NodeIndex broker, std::int64_t count)> burst;
+  std::int64_t burst_publishes = 0;
   // The lease the brokers promise (kLeaseSkew keeps the clock rates within its bound).
   std::int64_t election_timeout_us_min = 0;
   std::int64_t lease_clock_skew_us_max = 0;

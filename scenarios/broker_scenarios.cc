@@ -111,6 +111,16 @@ void register_broker_scenarios() {
   o.churners = 8;
   add("connect-churn", "clients connect, subscribe and leave over and over; raw subscribers resume on other nodes",
       3, o);
+
+  o = {};
+  o.nemesis = kFigure8;
+  // One scripted round (it takes about a second of its own); the burst outgrows one append
+  // (entries_per_append_max = 64) with room for the entries C may lack already.
+  o.fault_period_us = 1'000'000;
+  o.burst_publishes = 96;
+  // No snapshots: C must catch up by appends, 64 entries at a time, not by InstallSnapshot.
+  o.compact_after_entries = 100'000;
+  add("raft-figure8", "Raft figure 8 scripted on 5 nodes: an old-term entry on a majority, then overwritten", 5, o);
 }
 
 }  // namespace simbus::scenarios

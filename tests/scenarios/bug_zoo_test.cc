@@ -3,6 +3,8 @@
 // (Bugs not listed here are not yet caught by any scenario: see the README's bug table.)
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "core/bugs.h"
 #include "scenarios/scenario.h"
 
@@ -31,6 +33,7 @@ constexpr Caught kCaught[] = {
     {"lease_read_ignores_skew", "lease-reads-skew", 1, "linearizability"},
     {"resume_off_by_one", "connect-churn", 1, "duplicate"},
     {"registry_update_without_lock", "connect-churn", 1, "lost"},
+    {"commit_previous_term_by_count", "raft-figure8", 1, "raft-state-machine-safety"},
 };
 
 class BugZoo : public ::testing::TestWithParam<Caught> {};
@@ -51,6 +54,30 @@ TEST_P(BugZoo, CaughtWithTheBugAndQuietWithout) {
   request.bug.clear();
   const RunResult without = run_scenario(request);
   EXPECT_TRUE(without.passed()) << without.outcome.check << ": " << without.outcome.message;
+}
+
+// raft-figure8 is a script over observed Raft state: each seed must carry it to its last
+// step (a leader of a newer term over the node that took the old-term append), or a pass
+// without the bug would prove nothing; with the bug every one of these seeds fails.
+TEST(RaftFigure8, EverySeedReachesTheLastStepAndOnlyTheBugFails) {
+  constexpr std::uint64_t kSeeds = 6;
+  for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    RunRequest request;
+    request.scenario = "raft-figure8";
+    request.seed = seed;
+    const RunResult clean = run_scenario(request);
+    EXPECT_TRUE(clean.passed()) << "seed " << seed << ": " << clean.outcome.check << ": " << clean.outcome.message;
+    bool last_step = false;
+    for (const std::string& line : clean.report) {
+      EXPECT_EQ(line.find("gave up"), std::string::npos) << "seed " << seed << ": " << line;
+      if (line.rfind("figure8: ", 0) == 0 && line.find(" over ") != std::string::npos) last_step = true;
+    }
+    EXPECT_TRUE(last_step) << "seed " << seed;
+    request.bug = "commit_previous_term_by_count";
+    const RunResult buggy = run_scenario(request);
+    EXPECT_FALSE(buggy.passed()) << "seed " << seed;
+    EXPECT_EQ(buggy.outcome.check, "raft-state-machine-safety") << "seed " << seed << ": " << buggy.outcome.message;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Caught, BugZoo, ::testing::ValuesIn(kCaught),
