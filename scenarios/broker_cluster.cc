@@ -660,8 +660,8 @@ void member_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, sim::
     const std::size_t sub_index = run->deliveries.subscriptions.size() - 1;
     const std::string payload = fmt::format("hello-{}-{}", me.session, round);
     sent.insert(payload);
-    note_refusal(*run, world, "client event", channel,
-                 client.client_event(broker, core::ClientEventRequest{*socket, channel, "client-hello", payload}));
+    const core::ClientEventRequest hello{*socket, channel, run->options.member_client_event, payload};
+    note_refusal(*run, world, "client event", channel, client.client_event(broker, hello));
     const std::int64_t stay_until_us =
         last_round ? sim::World::kNever
                    : world.now_us() + 200'000 + static_cast<std::int64_t>(world.draw_below(sim::DataTag::kUser, 800'000));

@@ -74,6 +74,9 @@ struct BrokerScenarioOptions {
   // Publishes fired at once at a leader on the nemesis's request (kFigure8: more entries
   // than one append carries, appended while the leader is cut off with one follower).
   std::int64_t burst_publishes = 0;
+  // The event name presence members send as their client event. Test seam: a name without
+  // the "client-" prefix is one a correct broker refuses, which a fault-free run must flag.
+  std::string member_client_event = "client-hello";
   // Raft: 0 keeps core's defaults.
   std::int64_t election_timeout_us_min = 0;
   std::int64_t election_timeout_us_max = 0;
