@@ -227,7 +227,12 @@ void ChannelState::replay(Ctx& ctx, const SubscribeOp& op, const Channel& channe
   const std::uint64_t replay_from =
       bugs_.has(Bug::resume_off_by_one) && op.last_seq > 0 ? op.last_seq : missed_from;
   for (const RetainedEvent& event : channel.history) {
-    if (event.seq < replay_from || event.exclude_socket_id == op.socket_id) continue;
+    if (event.seq < replay_from) continue;
+    if (event.exclude_socket_id == op.socket_id) {
+      send_to(ctx, op.node, op.incarnation, op.socket_id,
+              EventOmitted{op.socket_id, op.channel, event.seq});
+      continue;
+    }
     send_to(ctx, op.node, op.incarnation, op.socket_id,
             EventMessage{op.socket_id, op.channel, event.seq, event.event, event.data,
                          event.user_id});
@@ -470,7 +475,12 @@ std::optional<std::vector<Effect>> ChannelState::restore_catching_up(
                 MissedEvents{socket_id, name, missed_from, first_retained - 1});
       }
       for (const RetainedEvent& event : channel.history) {
-        if (event.seq < missed_from || event.exclude_socket_id == socket_id) continue;
+        if (event.seq < missed_from) continue;
+        if (event.exclude_socket_id == socket_id) {
+          // Its ClientEventReply went with the skipped entries: say which number it took.
+          send_to(ctx, sub.node, sub.incarnation, socket_id, EventOmitted{socket_id, name, event.seq});
+          continue;
+        }
         send_to(ctx, sub.node, sub.incarnation, socket_id,
                 EventMessage{socket_id, name, event.seq, event.event, event.data, event.user_id});
       }

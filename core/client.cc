@@ -40,6 +40,8 @@ std::optional<T> BrokerClient::await(std::int64_t timeout_us, Match match) {
       on_event(std::move(*event));
     } else if (auto* missed = std::get_if<MissedEvents>(&message); missed && config_.ordered) {
       on_missed(std::move(*missed));
+    } else if (auto* omitted = std::get_if<EventOmitted>(&message); omitted && config_.ordered) {
+      skip_own(omitted->socket_id, omitted->channel, omitted->seq);
     } else if (std::holds_alternative<EventMessage>(message) ||
                std::holds_alternative<MissedEvents>(message) ||
                std::holds_alternative<SessionExpired>(message)) {
@@ -65,6 +67,13 @@ void BrokerClient::on_missed(MissedEvents missed) {
   t.delivered_seq = missed.last_seq;
   file(std::move(missed));
   flush(t);
+}
+
+void BrokerClient::skip_own(const std::string& socket_id, const std::string& channel, std::uint64_t seq) {
+  auto it = tracked_.find({socket_id, channel});
+  if (it == tracked_.end() || seq <= it->second.delivered_seq) return;
+  it->second.skipped.insert(seq);
+  flush(it->second);
 }
 
 void BrokerClient::flush(Tracked& t) {
@@ -170,11 +179,7 @@ std::optional<ClientEventReply> BrokerClient::client_event(NodeId broker,
   // Our own client event takes a sequence number but is never sent back to us: without
   // this, an ordered subscription would wait for that number forever.
   if (config_.ordered && reply && reply->status == Status::ok) {
-    auto it = tracked_.find({request.socket_id, request.channel});
-    if (it != tracked_.end() && reply->seq > it->second.delivered_seq) {
-      it->second.skipped.insert(reply->seq);
-      flush(it->second);
-    }
+    skip_own(request.socket_id, request.channel, reply->seq);
   }
   return reply;
 }

@@ -70,6 +70,9 @@ class BrokerClient {
   };
   void on_event(EventMessage event);
   void on_missed(MissedEvents missed);
+  // Our own event took `seq` (told by its ClientEventReply or, when that was lost, by an
+  // EventOmitted in a replay): nothing is sent to us for it, so it is stepped over.
+  void skip_own(const std::string& socket_id, const std::string& channel, std::uint64_t seq);
   void flush(Tracked& tracked);
   void repair();
   // Receives until `match` accepts a message or the timeout passes; others go to inbox.

@@ -294,6 +294,17 @@ struct SessionExpired {
   std::string socket_id;
   SIMBUS_FIELDS(socket_id)
 };
+// Sent when a resume (or a snapshot catch-up) passes over an event this connection sent
+// itself, in place of the event (client events are never echoed to their sender): an
+// ordered client otherwise waits for that sequence number forever when it never got the
+// ClientEventReply that told it the number (the reply lost, or applied on a node that
+// caught up by snapshot).
+struct EventOmitted {
+  std::string socket_id;
+  std::string channel;
+  std::uint64_t seq = 0;
+  SIMBUS_FIELDS(socket_id, channel, seq)
+};
 
 using Message =
     std::variant<VoteRequest, VoteResponse, AppendRequest, AppendResponse, SnapshotRequest,
@@ -301,7 +312,7 @@ using Message =
                  SubscribeRequest, SubscribeReply, UnsubscribeRequest, UnsubscribeReply,
                  ClientEventRequest, ClientEventReply, DisconnectRequest, PublishRequest,
                  PublishReply, InfoRequest, InfoReply, EventMessage, MissedEvents,
-                 SessionExpired>;
+                 SessionExpired, EventOmitted>;
 
 inline constexpr std::uint8_t frame_kind_message = 1;
 inline constexpr std::uint8_t frame_kind_command = 2;

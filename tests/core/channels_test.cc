@@ -180,6 +180,35 @@ TEST_F(ChannelsTest, ResumeReplaysWithoutLossOrDuplicates) {
   EXPECT_EQ(find<MissedEvents>(out), nullptr);
 }
 
+// A connection that sent a client event and never got its reply (lost, or applied on a node
+// that caught up by snapshot) must still learn which number the event took: a resume
+// passing over it says so with an EventOmitted in its place, never the event itself
+// (presence-churn seed 966: the ordered client waited on that hole for good).
+TEST_F(ChannelsTest, ResumeOverOwnClientEventSaysWhichNumberItTook) {
+  subscribe("1.1", "private-p");
+  subscribe("1.2", "private-p");
+  publish({"private-p"});                                       // seq 1
+  run(ClientEventOp{"1.1", "private-p", "client-x", "mine"});  // seq 2, 1.1's own
+  publish({"private-p"});                                       // seq 3
+  auto out = subscribe("1.1", "private-p", "", true, 0);
+  std::vector<std::pair<std::string, std::uint64_t>> got;
+  for (const Effect& e : out.effects) {
+    EXPECT_EQ(e.socket_id, "1.1");
+    if (const auto* ev = std::get_if<EventMessage>(&e.message)) {
+      EXPECT_NE(ev->data, "mine");  // never echoed
+      got.emplace_back("event", ev->seq);
+    } else if (const auto* omitted = std::get_if<EventOmitted>(&e.message)) {
+      EXPECT_EQ(omitted->channel, "private-p");
+      got.emplace_back("own", omitted->seq);
+    }
+  }
+  EXPECT_EQ(got, (std::vector<std::pair<std::string, std::uint64_t>>{{"event", 1}, {"own", 2}, {"event", 3}}));
+  // Another subscriber's resume gets the event itself.
+  auto other = subscribe("1.2", "private-p", "", true, 1);
+  EXPECT_EQ(find<EventOmitted>(other), nullptr);
+  EXPECT_EQ(event_targets(other).size(), 2u);  // 2 and 3
+}
+
 TEST_F(ChannelsTest, ResumePastRetainedHistoryIsToldItMissedEvents) {
   ChannelConfig config;
   config.history_per_channel_max = 3;
@@ -257,12 +286,18 @@ TEST_F(ChannelsTest, RestoreCatchingUpDeliversSkippedEventsToLocalSubscribers) {
   std::vector<std::pair<std::string, std::uint64_t>> got;
   for (const Effect& e : *effects) {
     EXPECT_EQ(e.node, 1u);
+    if (const auto* omitted = std::get_if<EventOmitted>(&e.message)) {
+      // Its own event: only the number it took (its ClientEventReply was skipped too).
+      EXPECT_EQ(omitted->channel, "a");
+      got.emplace_back(e.socket_id + " own", omitted->seq);
+      continue;
+    }
     const auto* event = std::get_if<EventMessage>(&e.message);
     ASSERT_NE(event, nullptr);
     EXPECT_EQ(event->channel, "a");
     got.emplace_back(e.socket_id, event->seq);
   }
-  EXPECT_EQ(got, (std::vector<std::pair<std::string, std::uint64_t>>{{"1.1", 2}, {"1.1", 4}}));
+  EXPECT_EQ(got, (std::vector<std::pair<std::string, std::uint64_t>>{{"1.1", 2}, {"1.1 own", 3}, {"1.1", 4}}));
   EXPECT_FALSE(follower.restore_catching_up(Bytes{1, 2, 3}, 1).has_value());
 }
 

@@ -34,6 +34,7 @@ std::vector<Message> samples() {
       EventMessage{"1.1", "a", 17, "e", "d", "u1"},
       MissedEvents{"1.1", "a", 3, 9},
       SessionExpired{"1.1"},
+      EventOmitted{"1.1", "private-x", 17},
   };
 }
 
