@@ -36,6 +36,10 @@ std::optional<T> BrokerClient::await(std::int64_t timeout_us, Match match) {
       if (match(*reply)) return *reply;
       continue;  // a stale reply to an earlier attempt
     }
+    if (auto* reply = std::get_if<SubscribeReply>(&message); reply && config_.ordered) {
+      on_repair_reply(*reply);  // the answer to a resume sent by repair()
+      continue;
+    }
     if (auto* event = std::get_if<EventMessage>(&message); event && config_.ordered) {
       on_event(std::move(*event));
     } else if (auto* missed = std::get_if<MissedEvents>(&message); missed && config_.ordered) {
@@ -76,6 +80,16 @@ void BrokerClient::skip_own(const std::string& socket_id, const std::string& cha
   flush(it->second);
 }
 
+void BrokerClient::on_repair_reply(const SubscribeReply& reply) {
+  auto it = tracked_.find({reply.socket_id, reply.channel});
+  if (it == tracked_.end() || !it->second.confirmed || reply.status != Status::ok) return;
+  Tracked& t = it->second;
+  t.known_last_seq = std::max(t.known_last_seq, reply.seq_last);
+  // Behind with nothing pending: its replayed events were lost. Not a flush: a reply is no
+  // event, so it must not postpone the idle resync of an up-to-date subscription.
+  if (t.known_last_seq > t.delivered_seq && t.gap_since_us == 0) t.gap_since_us = env_.now_us();
+}
+
 void BrokerClient::flush(Tracked& t) {
   if (!t.confirmed) return;
   while (true) {
@@ -91,7 +105,8 @@ void BrokerClient::flush(Tracked& t) {
     }
   }
   t.last_activity_us = env_.now_us();
-  t.gap_since_us = t.pending.empty() ? 0 : (t.gap_since_us == 0 ? env_.now_us() : t.gap_since_us);
+  const bool behind = !t.pending.empty() || t.known_last_seq > t.delivered_seq;
+  t.gap_since_us = !behind ? 0 : (t.gap_since_us == 0 ? env_.now_us() : t.gap_since_us);
 }
 
 void BrokerClient::repair() {
@@ -146,6 +161,7 @@ std::optional<SubscribeReply> BrokerClient::subscribe(NodeId broker, const Subsc
     return reply;
   }
   it->second.confirmed = true;
+  it->second.known_last_seq = reply->seq_last;
   // A fresh subscription starts after the channel's current last event.
   if (!request.resume && it->second.delivered_seq < reply->seq_last) {
     it->second.delivered_seq = reply->seq_last;

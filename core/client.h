@@ -67,9 +67,14 @@ class BrokerClient {
     // events are held, not delivered (an early one could be older than that start).
     bool confirmed = false;
     std::set<std::uint64_t> skipped;  // our own client events' numbers: never sent to us
+    // The highest seq_last a (re)subscribe reply reported: below it we are behind even with
+    // nothing pending (a replay whose events were all lost), so repair on the gap timeout,
+    // not only after idle_resync_us of silence.
+    std::uint64_t known_last_seq = 0;
   };
   void on_event(EventMessage event);
   void on_missed(MissedEvents missed);
+  void on_repair_reply(const SubscribeReply& reply);
   // Our own event took `seq` (told by its ClientEventReply or, when that was lost, by an
   // EventOmitted in a replay): nothing is sent to us for it, so it is stepped over.
   void skip_own(const std::string& socket_id, const std::string& channel, std::uint64_t seq);
