@@ -708,6 +708,37 @@ void member_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, sim::
   }
 }
 
+// Would the end checks find every acknowledged event delivered and every presence view
+// converged, as of now? The same conditions as checkers' "lost" and "presence-convergence"
+// (a subscriber connected throughout, subscribed before the publish; the members of
+// sessions still holding), evaluated while the run goes on to decide when it may end.
+bool settled(const BrokerRun& run) {
+  std::set<std::tuple<std::string, std::string, std::int64_t>> got;  // session, channel, seq
+  for (const checkers::Delivery& d : run.deliveries.deliveries) {
+    if (d.kind == checkers::DeliveryKind::event) got.emplace(d.session, d.channel, d.seq);
+  }
+  for (const checkers::Operation& op : run.history.operations) {
+    if (op.function != "publish" || op.status != checkers::Status::ok || op.results.size() != 1) continue;
+    const auto* seq = std::get_if<std::int64_t>(&op.results[0]);
+    if (seq == nullptr) continue;
+    for (const checkers::Subscription& s : run.deliveries.subscriptions) {
+      if (s.channel != op.key || !s.connected_throughout || s.end_time != checkers::kTimeNever) continue;
+      if (s.subscribe_time >= op.invoke_time) continue;
+      if (!got.contains({s.session, s.channel, *seq})) return false;
+    }
+  }
+  if (run.options.presence) {
+    std::set<std::string> users;
+    for (const checkers::Subscription& s : run.deliveries.subscriptions) {
+      if (s.end_time == checkers::kTimeNever && !s.user.empty()) users.insert(s.user);
+    }
+    for (const BrokerRun::MemberState& m : run.members) {
+      if (m.holding && m.view != users) return false;
+    }
+  }
+  return true;
+}
+
 std::string format_violation(const checkers::CheckReport& report, const checkers::History& history) {
   const auto& v = report.violations.front();
   std::string ops;
@@ -930,6 +961,7 @@ void setup_broker_scenario(ScenarioContext& ctx, const BrokerScenarioOptions& sc
   nemesis.brokers = run->brokers;
   const std::int64_t publishers = ctx.params.get("publishers");
   nemesis.workload_done = [run, publishers] { return run->publishers_done >= publishers; };
+  nemesis.settled = [run] { return settled(*run); };
   nemesis.leader_of = [run, &world]() -> std::optional<sim::NodeIndex> {
     for (const auto& [index, weak] : run->nodes) {
       auto node = weak.lock();

@@ -17,6 +17,10 @@ constexpr std::int64_t kFaultsMax = 10'000;
 constexpr int kFlakyRounds = 10;
 constexpr std::int64_t kWorkloadWaitUs = 20'000'000;  // beyond it the liveness check speaks
 constexpr std::int64_t kDrainUs = 2'000'000;          // for the last events to arrive
+// Beyond the drain, while deliveries have not settled: the liveness bound, so an event
+// still missing at the end was not repaired within it either.
+constexpr std::int64_t kSettleUsMax = 5'000'000;
+constexpr std::int64_t kSettlePollUs = 100'000;
 constexpr std::int64_t kVotePollUs = 100;              // finer than a disk write: catches a vote before its fsync
 constexpr std::int64_t kVoteWatchUs = 600'000;         // an election after a restart settles well within this
 constexpr int kVoterCrashesMax = 3;                    // per crash-voter fault
@@ -467,6 +471,10 @@ void start_nemesis(ScenarioContext& ctx, const NemesisSetup& setup, NemesisState
     const std::int64_t wait_until_us = w.now_us() + kWorkloadWaitUs;
     while (setup.workload_done && !setup.workload_done() && w.now_us() < wait_until_us) w.sleep_for_us(100'000);
     w.sleep_for_us(kDrainUs);
+    // Checked only after the drain, so a run that has settled by then ends exactly as
+    // before (same steps, same trace hash).
+    const std::int64_t settle_until_us = w.now_us() + kSettleUsMax;
+    while (setup.settled && !setup.settled() && w.now_us() < settle_until_us) w.sleep_for_us(kSettlePollUs);
     w.stop();
   });
 }

@@ -23,6 +23,12 @@ struct NemesisSetup {
   // After the quiet period the world runs on (up to a bound) until this holds, then lets
   // the last events reach their subscribers before it stops.
   std::function<bool()> workload_done;
+  // True once every acknowledged event has reached every subscriber that must get it and
+  // every presence view matches the members (the end checks would pass on delivery). After
+  // the drain the run goes on, up to kSettleUsMax, until it holds: a client repairs a lost
+  // event only by its next resync (every idle_resync_us), so on a lossy network a fixed
+  // drain ended runs whose last events were still being repaired (false "lost").
+  std::function<bool()> settled;
   // A running broker's Raft term and vote (nullopt while it is down or booting): the
   // crash-voter fault watches for fresh votes through it.
   struct Vote {
