@@ -5,6 +5,12 @@
 
 namespace simbus {
 [[noreturn]] void assert_fail(const char* expr, const char* file, int line, const char* msg);
+
+// Called by assert_fail before it aborts, on this thread; it may throw to turn the failure
+// into something its caller reports (the simulator fails the execution running the code),
+// or return to let the process abort. Returns the handler it replaces (nullptr: none).
+using AssertHandler = void (*)(const char* expr, const char* file, int line, const char* msg);
+AssertHandler set_assert_handler(AssertHandler handler);
 }  // namespace simbus
 
 #define SIMBUS_ASSERT(cond)                                              \

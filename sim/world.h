@@ -201,6 +201,8 @@ class World {
   void record_step(const EnabledAction& action);
   std::string deadlock_report() const;
   void suspend_current();
+  // The assert handler installed while run() runs fibers (base/assert.h).
+  static void on_assert_failed(const char* expr, const char* file, int line, const char* msg);
 
   WorldOptions options_;
   std::shared_ptr<Strategy> strategy_;  // shared: explore keeps one across executions
