@@ -874,6 +874,10 @@ void setup_broker_scenario(ScenarioContext& ctx, const BrokerScenarioOptions& sc
     options.nemesis = kRandomPartitionKinds;
     options.message_faults = false;
     options.torn_writes = false;
+    // Raw subscribers record exactly what arrives and never repair: they need the link to
+    // their broker intact. Every other kind cuts brokers from brokers only; isolate cuts a
+    // broker's clients too (broker-smoke seed 9001: a raw subscriber judged "gap").
+    if (options.raw_subscribers) options.nemesis &= ~kIsolate;
   }
   run->options = options;
   if (ctx.params.get("compact") > 0) run->options.compact_after_entries = static_cast<std::uint64_t>(ctx.params.get("compact"));

@@ -86,6 +86,23 @@ TEST(PartitionsOnly, ZeroIsTheScenarioAsItWas) {
   }
 }
 
+TEST(PartitionsOnly, RawSubscribersKeepTheLinkToTheirBroker) {
+  // Raw subscribers never repair what their link loses, so a scenario with them is never
+  // given `isolate`, which cuts a broker's clients too. broker-smoke seed 9001 drew it and
+  // failed "gap" on a raw subscriber whose broker had sent every event.
+  for (std::uint64_t seed = 1; seed <= 30; ++seed) {
+    EXPECT_FALSE(nemesis_kinds(run("broker-smoke", seed, "1")).count("isolate")) << seed;
+  }
+  const RunResult r = run("broker-smoke", 9001, "1");
+  EXPECT_EQ(r.outcome.status, sim::RunStatus::kOk) << r.outcome.check << ": " << r.outcome.message;
+  // Scenarios without raw subscribers still draw it.
+  bool isolated = false;
+  for (std::uint64_t seed = 1; seed <= 30 && !isolated; ++seed) {
+    isolated = nemesis_kinds(run("partition-majority", seed, "1")).count("isolate") != 0;
+  }
+  EXPECT_TRUE(isolated);
+}
+
 TEST(PartitionsOnly, OtherValuesAreRefused) {
   EXPECT_THROW(run("broker-smoke", 1, "2"), UsageError);
 }
