@@ -250,6 +250,8 @@ class Prober {
     const std::vector<Case> cases = {
         {R"({"user_id":"alice"})", "alice"},
         {R"({"user_id":42,"user_info":{}})", "42"},
+        {R"({"user_id":1050})", "1050"},  // a numeric id is all of its digits
+        {R"({"id":"carol"})", std::nullopt},  // no user_id at all
         {" {\t\"user_id\" : \"bob\" ,\n \"user_info\": {\"name\": \"Bob\"}}", "bob"},
         // Built by the client library's encoder: the quote and backslash must survive it.
         {core::presence_channel_data("q\"uo\\te", "{}"), "q\"uo\\te"},
