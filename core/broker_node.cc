@@ -339,6 +339,13 @@ void BrokerNode::apply_entry(const LogEntry& entry) {
   ApplyOutcome outcome = channels_.apply(entry.index, command, id_);
   if (hooks_.on_apply) hooks_.on_apply(id_, entry);
   for (const Effect& effect : outcome.effects) deliver(effect);
+  const bool own_batch = batch_ && command.client_id == session_id_ && command.request_no == batch_->request_no;
+  if (own_batch && outcome.result.duplicate) {
+    // Our batch came back as a retry, so its first application happened in entries a
+    // snapshot install skipped here (applying it here would have ended the batch): its
+    // answers to our connections were never sent.
+    for (const Effect& reply : outcome.replies_again) deliver(reply);
+  }
   auto waiter = publish_waiters_.find(entry.index);
   if (waiter != publish_waiters_.end()) {
     const PublishWaiter w = waiter->second;

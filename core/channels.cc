@@ -41,13 +41,21 @@ struct SnapIncarnation {
   std::uint64_t incarnation = 0;
   SIMBUS_FIELDS(node, incarnation)
 };
+struct SnapReply {
+  NodeId node = 0;
+  std::uint64_t incarnation = 0;
+  std::string socket_id;
+  Bytes message;  // encode_message
+  SIMBUS_FIELDS(node, incarnation, socket_id, message)
+};
 struct SnapSession {
   std::uint64_t client_id = 0;
   std::uint64_t request_no = 0;
   std::uint64_t index = 0;
   Status status = Status::ok;
   std::vector<ChannelSeq> seqs;
-  SIMBUS_FIELDS(client_id, request_no, index, status, seqs)
+  std::vector<SnapReply> replies;
+  SIMBUS_FIELDS(client_id, request_no, index, status, seqs, replies)
 };
 struct SnapState {
   std::uint64_t applied_index = 0;
@@ -79,6 +87,9 @@ ApplyOutcome ChannelState::apply(std::uint64_t index, const Command& command,
     if (it != sessions_.end() && command.request_no <= it->second.request_no) {
       if (command.request_no == it->second.request_no) {
         out.result = it->second.result;
+        for (const Effect& reply : it->second.replies) {
+          if (effects_for == 0 || reply.node == effects_for) out.replies_again.push_back(reply);
+        }
       } else {
         out.result.status = Status::stale_request;
       }
@@ -87,12 +98,19 @@ ApplyOutcome ChannelState::apply(std::uint64_t index, const Command& command,
     }
   }
   CommandResult result;
+  // A node's command: keep what it answered its connections, for a node that will skip
+  // this entry by installing a snapshot (ApplyOutcome::replies_again).
+  std::vector<Effect> replies;
+  if ((command.client_id >> 63) != 0) ctx.replies = &replies;
   for (const Op& op : command.ops) {
     const Status status = apply_op(ctx, op, result);
     if (status != Status::ok && result.status == Status::ok) result.status = status;
   }
+  SIMBUS_ASSERT(replies.size() <= command.ops.size());  // one answer per op at most
   if (result.status != Status::ok) result.seqs.clear();
-  if (command.client_id != 0) remember_session(command.client_id, command.request_no, index, result);
+  if (command.client_id != 0) {
+    remember_session(command.client_id, command.request_no, index, result, std::move(replies));
+  }
   out.result = std::move(result);
   SIMBUS_ASSERT(applied_index_ == index);
   return out;
@@ -125,6 +143,11 @@ Status ChannelState::apply_op(Ctx& ctx, const Op& op, CommandResult& result) {
 
 void ChannelState::send_to(Ctx& ctx, NodeId node, std::uint64_t incarnation,
                            const std::string& socket_id, Message message) {
+  if (ctx.replies != nullptr &&
+      (std::holds_alternative<SubscribeReply>(message) || std::holds_alternative<UnsubscribeReply>(message) ||
+       std::holds_alternative<ClientEventReply>(message))) {
+    ctx.replies->push_back(Effect{node, incarnation, socket_id, message});
+  }
   if (ctx.effects_for != 0 && ctx.effects_for != node) return;
   ctx.effects->push_back(Effect{node, incarnation, socket_id, std::move(message)});
 }
@@ -341,8 +364,9 @@ void ChannelState::apply_expire(Ctx& ctx, const ExpireNodeOp& op) {
 }
 
 void ChannelState::remember_session(std::uint64_t client_id, std::uint64_t request_no,
-                                    std::uint64_t index, const CommandResult& result) {
-  sessions_[client_id] = Session{request_no, index, result};
+                                    std::uint64_t index, const CommandResult& result,
+                                    std::vector<Effect> replies) {
+  sessions_[client_id] = Session{request_no, index, result, std::move(replies)};
   if (sessions_.size() <= config_.sessions_max) return;
   // Evict the session idle longest (lowest log index): deterministic, no clocks.
   auto oldest = sessions_.begin();
@@ -403,8 +427,11 @@ Bytes ChannelState::snapshot() const {
     s.incarnations.push_back(SnapIncarnation{node, incarnation});
   }
   for (const auto& [client_id, session] : sessions_) {
-    s.sessions.push_back(SnapSession{client_id, session.request_no, session.index,
-                                     session.result.status, session.result.seqs});
+    SnapSession snap{client_id, session.request_no, session.index, session.result.status, session.result.seqs, {}};
+    for (const Effect& reply : session.replies) {
+      snap.replies.push_back(SnapReply{reply.node, reply.incarnation, reply.socket_id, encode_message(reply.message)});
+    }
+    s.sessions.push_back(std::move(snap));
   }
   return serial::encode_body(s);
 }
@@ -434,8 +461,14 @@ bool ChannelState::restore(std::span<const std::uint8_t> data) {
   }
   for (const SnapIncarnation& i : s.incarnations) incarnations_[i.node] = i.incarnation;
   for (SnapSession& session : s.sessions) {
-    sessions_[session.client_id] =
-        Session{session.request_no, session.index, CommandResult{session.status, session.seqs, false}};
+    std::vector<Effect> replies;
+    for (SnapReply& reply : session.replies) {
+      Message message;
+      if (decode_message(reply.message, message) != DecodeError::none) return false;
+      replies.push_back(Effect{reply.node, reply.incarnation, std::move(reply.socket_id), std::move(message)});
+    }
+    sessions_[session.client_id] = Session{session.request_no, session.index,
+                                           CommandResult{session.status, session.seqs, false}, std::move(replies)};
   }
   return true;
 }

@@ -68,6 +68,10 @@ struct CommandResult {
 struct ApplyOutcome {
   CommandResult result;
   std::vector<Effect> effects;
+  // For a retry of a node's command (result.duplicate): the replies the original sent to
+  // that node's connections. A node that skipped the original's entry by installing a
+  // snapshot never sent them; it sends these when its own retry comes back.
+  std::vector<Effect> replies_again;
 };
 
 struct ChannelInfo {
@@ -128,11 +132,13 @@ class ChannelState {
     std::uint64_t request_no = 0;
     std::uint64_t index = 0;  // log index of the last applied request (for eviction)
     CommandResult result;
+    std::vector<Effect> replies;  // node sessions only: see ApplyOutcome::replies_again
   };
 
   struct Ctx {
     NodeId effects_for = 0;
     std::vector<Effect>* effects = nullptr;
+    std::vector<Effect>* replies = nullptr;  // every node's replies, unfiltered (node sessions)
   };
 
   Status apply_op(Ctx& ctx, const Op& op, CommandResult& result);
@@ -151,7 +157,7 @@ class ChannelState {
                Message message);
   void remove_connection(Ctx& ctx, const std::string& socket_id, bool notify);
   void remember_session(std::uint64_t client_id, std::uint64_t request_no, std::uint64_t index,
-                        const CommandResult& result);
+                        const CommandResult& result, std::vector<Effect> replies);
 
   ChannelConfig config_;
   Bugs bugs_;

@@ -301,6 +301,43 @@ TEST_F(ChannelsTest, RestoreCatchingUpDeliversSkippedEventsToLocalSubscribers) {
   EXPECT_FALSE(follower.restore_catching_up(Bytes{1, 2, 3}, 1).has_value());
 }
 
+TEST_F(ChannelsTest, ARetriedNodeCommandCarriesTheAnswersItsFirstApplicationSent) {
+  // Node 3 forwards a batch; it is committed and applied while node 3 installs a snapshot
+  // over that entry, so node 3 never applies it and never answers its connection. Its
+  // retry then applies as a duplicate, which must carry the original answers.
+  const std::uint64_t node3_session = (1ULL << 63) | (3ULL << 32) | 1;
+  SubscribeOp bad;
+  bad.socket_id = "3.1";
+  bad.node = 3;
+  bad.incarnation = 1;
+  bad.channel = "bad#name";
+  SubscribeOp good = bad;
+  good.channel = "news";
+  const Command batch{node3_session, 7, {bad, good}};
+  EXPECT_TRUE(state.apply(++index, batch, 1).effects.empty());  // applied on node 1: nothing for node 3
+  ChannelState node3(ChannelConfig{}, Bugs{});
+  ASSERT_TRUE(node3.restore(state.snapshot()));  // the snapshot carries the remembered answers
+  const ApplyOutcome retry = node3.apply(++index, batch, 3);
+  EXPECT_TRUE(retry.result.duplicate);
+  EXPECT_TRUE(retry.effects.empty());
+  ASSERT_EQ(retry.replies_again.size(), 2u);
+  std::vector<std::pair<std::string, Status>> answers;
+  for (const Effect& e : retry.replies_again) {
+    EXPECT_EQ(e.node, 3u);
+    EXPECT_EQ(e.socket_id, "3.1");
+    const auto* reply = std::get_if<SubscribeReply>(&e.message);
+    ASSERT_NE(reply, nullptr);
+    answers.emplace_back(reply->channel, reply->status);
+  }
+  EXPECT_EQ(answers, (std::vector<std::pair<std::string, Status>>{{"bad#name", Status::invalid_channel},
+                                                                  {"news", Status::ok}}));
+  // Other nodes have nothing to answer; a client's own session keeps no answers.
+  EXPECT_TRUE(state.apply(++index, batch, 1).replies_again.empty());
+  const Command from_client{42, 1, {good}};
+  state.apply(++index, from_client, 1);
+  EXPECT_TRUE(state.apply(++index, from_client, 3).replies_again.empty());
+}
+
 TEST_F(ChannelsTest, RestoreCatchingUpPastTheHistoryReportsMissedEvents) {
   state = ChannelState(ChannelConfig{AppCredentials{}, 2, 4096}, Bugs{});
   subscribe("1.1", "a");
