@@ -355,7 +355,7 @@ void BrokerNode::apply_entry(const LogEntry& entry) {
                                   outcome.result.seqs});
     }
   }
-  if (batch_ && command.client_id == session_id_ && command.request_no == batch_->request_no) {
+  if (own_batch) {
     batch_.reset();
     batch_bytes_.clear();
   }

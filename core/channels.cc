@@ -239,26 +239,31 @@ Status ChannelState::apply_subscribe(Ctx& ctx, const SubscribeOp& op) {
 
 void ChannelState::replay(Ctx& ctx, const SubscribeOp& op, const Channel& channel) {
   if (op.last_seq >= channel.seq_last) return;
-  const std::uint64_t first_retained =
-      channel.history.empty() ? channel.seq_last + 1 : channel.history.front().seq;
   const std::uint64_t missed_from = op.last_seq + 1;
-  if (missed_from < first_retained) {
-    send_to(ctx, op.node, op.incarnation, op.socket_id,
-            MissedEvents{op.socket_id, op.channel, missed_from, first_retained - 1});
-  }
   // BUG(resume_off_by_one): replays from the last seen event inclusive.
   const std::uint64_t replay_from =
       bugs_.has(Bug::resume_off_by_one) && op.last_seq > 0 ? op.last_seq : missed_from;
+  send_retained(ctx, op.node, op.incarnation, op.socket_id, op.channel, channel, missed_from, replay_from);
+}
+
+void ChannelState::send_retained(Ctx& ctx, NodeId node, std::uint64_t incarnation, const std::string& socket_id,
+                                 const std::string& name, const Channel& channel, std::uint64_t missed_from,
+                                 std::uint64_t replay_from) {
+  const std::uint64_t first_retained =
+      channel.history.empty() ? channel.seq_last + 1 : channel.history.front().seq;
+  if (missed_from < first_retained) {
+    send_to(ctx, node, incarnation, socket_id, MissedEvents{socket_id, name, missed_from, first_retained - 1});
+  }
   for (const RetainedEvent& event : channel.history) {
     if (event.seq < replay_from) continue;
-    if (event.exclude_socket_id == op.socket_id) {
-      send_to(ctx, op.node, op.incarnation, op.socket_id,
-              EventOmitted{op.socket_id, op.channel, event.seq});
+    if (event.exclude_socket_id == socket_id) {
+      // Client events are never echoed: only the number it took, which the sender may not
+      // know (its ClientEventReply lost, or applied where a snapshot skipped it).
+      send_to(ctx, node, incarnation, socket_id, EventOmitted{socket_id, name, event.seq});
       continue;
     }
-    send_to(ctx, op.node, op.incarnation, op.socket_id,
-            EventMessage{op.socket_id, op.channel, event.seq, event.event, event.data,
-                         event.user_id});
+    send_to(ctx, node, incarnation, socket_id,
+            EventMessage{socket_id, name, event.seq, event.event, event.data, event.user_id});
   }
 }
 
@@ -496,27 +501,12 @@ std::optional<std::vector<Effect>> ChannelState::restore_catching_up(
     auto b = before.find(name);
     if (b == before.end() || channel.seq_last <= b->second.seq_last) continue;
     const std::uint64_t missed_from = b->second.seq_last + 1;
-    const std::uint64_t first_retained =
-        channel.history.empty() ? channel.seq_last + 1 : channel.history.front().seq;
     for (const auto& [socket_id, sub] : channel.subscribers) {
       auto was = b->second.local.find(socket_id);
       if (sub.node != effects_for || was == b->second.local.end() || was->second != sub.incarnation) {
         continue;
       }
-      if (missed_from < first_retained) {
-        send_to(ctx, sub.node, sub.incarnation, socket_id,
-                MissedEvents{socket_id, name, missed_from, first_retained - 1});
-      }
-      for (const RetainedEvent& event : channel.history) {
-        if (event.seq < missed_from) continue;
-        if (event.exclude_socket_id == socket_id) {
-          // Its ClientEventReply went with the skipped entries: say which number it took.
-          send_to(ctx, sub.node, sub.incarnation, socket_id, EventOmitted{socket_id, name, event.seq});
-          continue;
-        }
-        send_to(ctx, sub.node, sub.incarnation, socket_id,
-                EventMessage{socket_id, name, event.seq, event.event, event.data, event.user_id});
-      }
+      send_retained(ctx, sub.node, sub.incarnation, socket_id, name, channel, missed_from, missed_from);
     }
   }
   return effects;

@@ -145,6 +145,12 @@ class ChannelState {
   Status apply_publish(Ctx& ctx, const PublishOp& op, CommandResult& result);
   Status apply_subscribe(Ctx& ctx, const SubscribeOp& op);
   void replay(Ctx& ctx, const SubscribeOp& op, const Channel& channel);
+  // Brings one connection up to date from `channel`'s retained history: a MissedEvents
+  // notice for what no longer reaches back to `missed_from`, then each retained event from
+  // `replay_from` on (EventOmitted in place of the connection's own client events).
+  void send_retained(Ctx& ctx, NodeId node, std::uint64_t incarnation, const std::string& socket_id,
+                     const std::string& name, const Channel& channel, std::uint64_t missed_from,
+                     std::uint64_t replay_from);
   Status apply_unsubscribe(Ctx& ctx, const UnsubscribeOp& op, bool reply);
   Status apply_client_event(Ctx& ctx, const ClientEventOp& op);
   void apply_close(Ctx& ctx, const std::string& socket_id);
