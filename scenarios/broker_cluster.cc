@@ -709,23 +709,13 @@ void member_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, sim::
 }
 
 // Would the end checks find every acknowledged event delivered and every presence view
-// converged, as of now? The same conditions as checkers' "lost" and "presence-convergence"
-// (a subscriber connected throughout, subscribed before the publish; the members of
-// sessions still holding), evaluated while the run goes on to decide when it may end.
+// converged, as of now? Delivery asks the "lost" checker itself; presence compares the
+// members' live views (the log holds views taken at the end only) with the users holding
+// subscriptions, as "presence-convergence" will. Evaluated while the run goes on, to
+// decide when it may end.
 bool settled(const BrokerRun& run) {
-  std::set<std::tuple<std::string, std::string, std::int64_t>> got;  // session, channel, seq
-  for (const checkers::Delivery& d : run.deliveries.deliveries) {
-    if (d.kind == checkers::DeliveryKind::event) got.emplace(d.session, d.channel, d.seq);
-  }
-  for (const checkers::Operation& op : run.history.operations) {
-    if (op.function != "publish" || op.status != checkers::Status::ok || op.results.size() != 1) continue;
-    const auto* seq = std::get_if<std::int64_t>(&op.results[0]);
-    if (seq == nullptr) continue;
-    for (const checkers::Subscription& s : run.deliveries.subscriptions) {
-      if (s.channel != op.key || !s.connected_throughout || s.end_time != checkers::kTimeNever) continue;
-      if (s.subscribe_time >= op.invoke_time) continue;
-      if (!got.contains({s.session, s.channel, *seq})) return false;
-    }
+  for (const checkers::Violation& v : checkers::check_delivery(run.history, run.deliveries).violations) {
+    if (v.checker == "lost") return false;
   }
   if (run.options.presence) {
     std::set<std::string> users;
