@@ -9,14 +9,6 @@
 
 namespace simbus::checkers::edn {
 
-const Node* Node::get(std::string_view keyword) const {
-  if (kind != Kind::map) return nullptr;
-  for (std::size_t i = 0; i + 1 < items.size(); i += 2) {
-    if (items[i].kind == Kind::keyword && items[i].text == keyword) return &items[i + 1];
-  }
-  return nullptr;
-}
-
 void Reader::fail(const std::string& message) const { throw ParseError(file_, line_, message); }
 
 void Reader::skip_blank_slow() {
@@ -227,9 +219,9 @@ bool Reader::scan_flat_scalar(std::size_t& pos, FlatScalar& out) const {
     pos = end + 1;
     return true;
   }
-  if (kDelimiters.is[static_cast<unsigned char>(c)] || c == '#') return false;
+  if (is_delimiter(c) || c == '#') return false;
   std::size_t end = pos;
-  while (end < text_.size() && !kDelimiters.is[static_cast<unsigned char>(text_[end])]) end += 1;
+  while (end < text_.size() && !is_delimiter(text_[end])) end += 1;
   const std::string_view token = text_.substr(pos, end - pos);
   if (token[0] == ':') {
     if (token.size() == 1) return false;

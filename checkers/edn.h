@@ -20,10 +20,6 @@ struct Node {
   std::int64_t integer = 0;  // integer, boolean (0/1)
   std::string text;          // string, keyword (without ':'), symbol, real
   std::vector<Node> items;   // vector/list/set elements; map keys and values alternating
-
-  bool is(Kind k) const { return kind == k; }
-  // Map lookup by keyword name; nullptr if absent or not a map.
-  const Node* get(std::string_view keyword) const;
 };
 
 // A map whose keys are keywords and whose values are scalars or flat collections of
