@@ -184,6 +184,7 @@ core::BrokerConfig broker_config(const BrokerRun& run) {
   SIMBUS_ASSERT(config.raft.election_timeout_us_min < config.raft.election_timeout_us_max);
   config.raft.lease_reads = o.lease_reads;
   config.raft.lease_clock_skew_us_max = o.lease_clock_skew_us_max;
+  config.raft.pre_vote = o.pre_vote;
   config.channels.app = run.app;
   SIMBUS_ASSERT(o.compact_after_entries > 0);
   config.compact_after_entries = o.compact_after_entries;

@@ -39,6 +39,11 @@ enum NemesisKind : std::uint32_t {
   // entries) behind, while the new leader's no-op does not; then a node whose log ends in
   // a newer term wins and overwrites it. Needs burst_publishes to make the lag.
   kFigure8 = 1u << 14,
+  // Leader stickiness, checked as it goes: while a leader keeps a majority, one follower is
+  // cut off from it (alone, or from the leader only, still reaching the others) for several
+  // election timeouts, then rejoins. Pre-vote and CheckQuorum promise that no running
+  // broker's term changes meanwhile (failed as "raft-stability"). Fault-free otherwise.
+  kStableLeader = 1u << 15,
 };
 
 // The kinds of the "faults=1" parameter: random partitions only, whatever the scenario's
@@ -82,6 +87,7 @@ struct BrokerScenarioOptions {
   std::int64_t election_timeout_us_max = 0;
   bool lease_reads = false;
   std::int64_t lease_clock_skew_us_max = 0;
+  bool pre_vote = true;  // test seam: off, a rejoining follower's election disrupts the leader
   std::uint64_t compact_after_entries = 64;
   std::int64_t fault_period_us = 4'000'000;
   std::int64_t quiet_period_us = 6'000'000;
