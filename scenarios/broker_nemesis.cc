@@ -30,6 +30,13 @@ constexpr std::int64_t kVoteCrashDelayUsMax = 600;     // a disk write, well bef
 constexpr std::int64_t kScriptPollUs = 100;
 constexpr std::int64_t kScriptElectionWaitUs = 3'000'000;  // several election timeouts
 constexpr std::int64_t kScriptStepWaitUs = 500'000;        // a burst or an append to land
+// kStableLeader polls terms finer than an election timeout (150 ms by default) and holds
+// the cut for several minimum timeouts (the maximum is 2x the minimum by default), so the
+// cut-off follower's election timer fires at least twice.
+constexpr std::int64_t kStablePollUs = 10'000;
+constexpr int kStableCutTimeoutsMin = 4;
+constexpr int kStableCutTimeoutsMax = 10;
+constexpr std::int64_t kStableAfterHealUs = 1'000'000;  // the rejoined follower's timer fires in it
 
 struct KindName {
   NemesisKind kind;
@@ -45,6 +52,7 @@ constexpr KindName kKindNames[] = {
     {kClockSkew, "clock-skew"},                 {kClog, "clog"},
     {kLeaseSkew, "lease-skew"},                 {kCrashVoter, "crash-voter"},
     {kFigure8, "figure8"},
+    {kStableLeader, "stable-leader"},
 };
 
 // Clock rates for kLeaseSkew, drawn once per run: a lease's clock-skew bound S is what a
@@ -241,6 +249,77 @@ void run_figure8(ScenarioContext& ctx, const NemesisSetup& setup) {
   net.heal();
 }
 
+// One round of kStableLeader: find a settled leader (every running broker at its term),
+// cut one follower off (from every broker, or from the leader only: the other followers
+// still hear both, the etcd case where pre-vote alone is not enough and CheckQuorum's
+// lease must refuse), hold, heal, wait; the terms are judged at every poll.
+void run_stable_leader(ScenarioContext& ctx, const NemesisSetup& setup) {
+  sim::World& w = ctx.world;
+  sim::Network& net = w.network();
+  const auto& brokers = setup.brokers;
+  if (brokers.size() < 3 || !setup.raft_view_of || setup.election_timeout_us_min <= 0) return;
+  auto samples = [&] {
+    std::vector<StableSample> out;
+    for (auto b : brokers) {
+      if (!w.node_up(b)) continue;
+      if (const auto v = setup.raft_view_of(b)) out.push_back(StableSample{w.node_name(b), v->term, v->leader});
+    }
+    return out;
+  };
+  // A leader whose term every running broker has reached (the first election settled).
+  std::optional<sim::NodeIndex> leader;
+  std::uint64_t term = 0;
+  const std::int64_t settle_until_us = w.now_us() + kScriptElectionWaitUs;
+  while (!leader && w.now_us() < settle_until_us) {
+    w.sleep_for_us(kStablePollUs);
+    for (auto b : brokers) {
+      const auto v = w.node_up(b) ? setup.raft_view_of(b) : std::nullopt;
+      if (v && v->leader && judge_stable_leader(w.node_name(b), v->term, samples()).empty()) {
+        leader = b;
+        term = v->term;
+      }
+    }
+  }
+  if (!leader) {
+    ctx.report("stable-leader: no settled leader, round skipped");
+    return;
+  }
+  std::vector<sim::NodeIndex> followers;
+  for (auto b : brokers) {
+    if (b != *leader) followers.push_back(b);
+  }
+  const sim::NodeIndex cut_off = followers[w.draw_below(sim::DataTag::kNemesis, followers.size())];
+  const bool alone = w.draw_chance(sim::DataTag::kNemesis, 1, 2);
+  if (alone) {
+    for (auto b : brokers) {
+      if (b != cut_off) net.partition(cut_off, b);
+    }
+  } else {
+    net.partition(cut_off, *leader);
+  }
+  const std::int64_t hold_us = draw_range(w, kStableCutTimeoutsMin * setup.election_timeout_us_min,
+                                          kStableCutTimeoutsMax * setup.election_timeout_us_min);
+  ctx.report(fmt::format("stable-leader: {} leads term {}; {} cut off from {} for {} us", w.node_name(*leader), term,
+                         w.node_name(cut_off), alone ? "every broker" : "the leader", hold_us));
+  const std::string leader_name = w.node_name(*leader);
+  auto watch = [&](std::int64_t for_us, const char* phase) {
+    const std::int64_t until_us = w.now_us() + for_us;
+    while (w.now_us() < until_us) {
+      w.sleep_for_us(kStablePollUs);
+      const std::string why = judge_stable_leader(leader_name, term, samples());
+      if (!why.empty()) {
+        ctx.fail("raft-stability", fmt::format("{} {} was cut off from {}: {}", phase, w.node_name(cut_off),
+                                               alone ? "every broker" : "the leader", why));
+        return false;
+      }
+    }
+    return true;
+  };
+  const bool held = watch(hold_us, "while");
+  net.heal();
+  if (held) watch(kStableAfterHealUs, "after");
+}
+
 void apply_fault(ScenarioContext& ctx, const NemesisSetup& setup, const LeaseRates& rates, NemesisKind kind) {
   sim::World& w = ctx.world;
   sim::Network& net = w.network();
@@ -407,12 +486,26 @@ void apply_fault(ScenarioContext& ctx, const NemesisSetup& setup, const LeaseRat
     case kFigure8:
       run_figure8(ctx, setup);
       return;
+    case kStableLeader:
+      run_stable_leader(ctx, setup);
+      return;
     case kNemesisNone:
       return;
   }
 }
 
 }  // namespace
+
+std::string judge_stable_leader(const std::string& leader, std::uint64_t term, const std::vector<StableSample>& now) {
+  bool leads = false;
+  for (const StableSample& s : now) {
+    if (s.term != term) return fmt::format("{} is at term {}, the leader's term was {}", s.node, s.term, term);
+    if (s.leader && s.node != leader) return fmt::format("{} leads term {} instead of {}", s.node, term, leader);
+    leads = leads || (s.node == leader && s.leader);
+  }
+  if (!leads) return fmt::format("{} no longer leads term {}", leader, term);
+  return "";
+}
 
 std::string nemesis_kind_names(std::uint32_t kinds) {
   std::string out;

@@ -61,6 +61,16 @@ struct NemesisState {
 };
 
 void start_nemesis(ScenarioContext& ctx, const NemesisSetup& setup, NemesisState* state);
+// The stability check of kStableLeader: `leader` led `term` when a follower was cut off;
+// while it holds a majority, every running broker must still be at that term and it must
+// still lead. "" if so, else what changed. `now` holds each running broker's state.
+struct StableSample {
+  std::string node;
+  std::uint64_t term = 0;
+  bool leader = false;
+};
+std::string judge_stable_leader(const std::string& leader, std::uint64_t term, const std::vector<StableSample>& now);
+
 // "partition-majority,crash-leader": the names of the kinds in `kinds`.
 std::string nemesis_kind_names(std::uint32_t kinds);
 

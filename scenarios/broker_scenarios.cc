@@ -121,6 +121,13 @@ void register_broker_scenarios() {
   // No snapshots: C must catch up by appends, 64 entries at a time, not by InstallSnapshot.
   o.compact_after_entries = 100'000;
   add("raft-figure8", "Raft figure 8 scripted on 5 nodes: an old-term entry on a majority, then overwritten", 5, o);
+
+  o = {};
+  o.nemesis = kStableLeader;
+  o.fault_period_us = 8'000'000;  // about four rounds
+  add("stable-leader",
+      "a follower cut off from the leader (or from all) rejoins: pre-vote and CheckQuorum keep the term unchanged",
+      3, o);
 }
 
 }  // namespace simbus::scenarios

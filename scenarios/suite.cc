@@ -12,8 +12,14 @@ const std::vector<Suite>& suites() {
            // alone left presence, resume and retry paths of core/ unexercised; then every
            // fault kind of ci on three seeds (Raft's vote, ack and snapshot-response paths
            // are only reached under faults; ~30 ms a run) and broker-edges (the protocol's
-           // edges no workload reached).
+           // edges no workload reached). Then (a fresh sample left half its mutants alive)
+           // a 1-node cluster (its own majority: vote and commit counts at their bounds),
+           // stable-leader (pre-vote and CheckQuorum's lease, which no invariant saw) and
+           // the figure-8 script (a deposed leader's suffix overwritten).
            {"broker-smoke", {}, 3, ""},
+           {"broker-smoke", {{"nodes", "1"}}, 1, ""},
+           {"stable-leader", {}, 3, ""},
+           {"raft-figure8", {}, 2, ""},
            {"broker-edges", {}, 2, ""},
            {"leader-crash", {}, 3, ""},
            {"presence-churn", {}, 3, ""},
@@ -57,6 +63,9 @@ const std::vector<Suite>& suites() {
            {"snapshot-catchup", {}, 30, ""},
            {"connect-churn", {}, 30, ""},
            {"raft-figure8", {}, 30, ""},
+           {"stable-leader", {}, 30, ""},
+           {"stable-leader", {{"nodes", "5"}}, 10, ""},
+           {"broker-smoke", {{"nodes", "1"}}, 5, ""},
            {"broker-edges", {}, 10, ""},
            {"storage-crash", {}, 100, ""},
            {"pingpong", {}, 200, ""},
@@ -89,6 +98,8 @@ const std::vector<Suite>& suites() {
            {"snapshot-catchup", {}, 2000, ""},
            {"connect-churn", {}, 2000, ""},
            {"raft-figure8", {}, 2000, ""},
+           {"stable-leader", {}, 2000, ""},
+           {"stable-leader", {{"nodes", "5"}}, 500, ""},
            {"broker-edges", {}, 500, ""},
            {"storage-crash", {}, 10000, ""},
            {"pingpong", {}, 20000, ""},
