@@ -110,24 +110,69 @@ def mutants_of_line(text):
         yield "drop-call", indent + "(void)0;  // mutant: call dropped\n"
 
 
+BUG_CONDITION = re.compile(r"\bif \(bugs_?\.has\(Bug::")
+
+
+def bug_only_lines(lines):
+    """Line numbers (1-based) that run only with a seeded bug on: the condition and body of
+    an `if (bugs_.has(Bug::X) ...)` whose condition has no `||` (so it is false with no bug
+    on), the condition possibly spread over several lines. Mutating them gives mutants no
+    suite without that bug could ever notice. A negated switch (`if (!bugs_.has(...))`), a
+    condition `... || bugs_.has(...)` and an `else` branch run with no bug on: kept."""
+    skip = set()
+    codes = [code_part(t) for t in lines]
+    for i, code in enumerate(codes):
+        m = BUG_CONDITION.search(code)
+        if not m:
+            continue
+        # The condition: from its `(` to the matching `)`, across lines.
+        line, pos, depth, cond = i, code.index("(", m.start()), 0, ""
+        while line < len(codes):
+            text = codes[line]
+            while pos < len(text):
+                ch = text[pos]
+                depth += ch == "("
+                depth -= ch == ")"
+                cond += ch
+                pos += 1
+                if depth == 0:
+                    break
+            if depth == 0:
+                break
+            line, pos = line + 1, 0
+        if depth != 0 or "||" in cond:
+            continue
+        skip.update(range(i + 1, line + 2))  # the condition's lines (1-based)
+        rest = codes[line][pos:].strip()
+        if rest.startswith("{"):
+            # The body: up to the matching `}` (an `else` after it is not skipped).
+            braces, body_line, body_pos = 0, line, codes[line].index("{", pos)
+            while body_line < len(codes):
+                text = codes[body_line]
+                while body_pos < len(text):
+                    braces += text[body_pos] == "{"
+                    braces -= text[body_pos] == "}"
+                    body_pos += 1
+                    if braces == 0:
+                        break
+                if braces == 0:
+                    break
+                body_line, body_pos = body_line + 1, 0
+            skip.update(range(line + 2, body_line + 1))
+        elif not rest:
+            skip.add(line + 2)  # a one-statement body on the next line
+    return skip
+
+
 def enumerate_mutants(root):
     out = []
     for path in sorted((root / "core").glob("*.cc")):
         if path.name in SKIP_FILES:
             continue
         lines = path.read_text().splitlines(keepends=True)
-        # The body of an `if (bugs_.has(Bug::...)) {` block runs only with a seeded bug on:
-        # mutating it would give mutants no suite without that bug could ever notice.
-        depth, bug_block_depth = 0, None
+        skip = bug_only_lines(lines)
         for number, text in enumerate(lines, start=1):
-            code = code_part(text)
-            opens_bug_block = bug_block_depth is None and "Bug::" in code and code.rstrip().endswith("{")
-            if opens_bug_block:
-                bug_block_depth = depth
-            depth += code.count("{") - code.count("}")
-            if bug_block_depth is not None:
-                if depth <= bug_block_depth:
-                    bug_block_depth = None
+            if number in skip:
                 continue
             for op, mutated in mutants_of_line(text):
                 if mutated != text:
@@ -227,12 +272,22 @@ def main():
         except OSError as e:
             print(f"mutate.py: {args.rejudge}: {e.strerror}", file=sys.stderr)
             return 2
-        wanted = {(r[0], int(r[1]), r[2], r[6]) for r in rows if len(r) == 7 and r[3] == "survived"}
-        chosen = [i for i, (path, number, op, _, new) in enumerate(mutants) if (path, number, op, new.strip()) in wanted]
-        if len(chosen) != len(wanted):
-            print(f"mutate.py: {args.rejudge}: {len(wanted) - len(chosen)} survivors are not mutants of HEAD",
-                  file=sys.stderr)
-            return 2
+        # A survivor is found again by its file, operator and the line's text before and
+        # after the edit, at the nearest line number: commits that moved core/'s lines
+        # (not the line itself) keep an earlier sample's survivors judgeable.
+        wanted = [(r[0], int(r[1]), r[2], r[5], r[6]) for r in rows if len(r) == 7 and r[3] == "survived"]
+        chosen, gone = [], []
+        for path, number, op, old, new in wanted:
+            same = [i for i, (p, _, o, t, m) in enumerate(mutants)
+                    if (p, o, t.strip(), m.strip()) == (path, op, old, new) and i not in chosen]
+            if not same:
+                gone.append(f"{path}:{number} {op}")
+                continue
+            chosen.append(min(same, key=lambda i: abs(mutants[i][1] - number)))
+        chosen.sort()
+        if gone:
+            print(f"mutate.py: {args.rejudge}: {len(gone)} survivors are not mutants of HEAD (their line changed, "
+                  f"or it is now bug-only): {', '.join(gone)}", file=sys.stderr)
     print(f"{len(mutants)} mutants of core/ at HEAD, testing {len(chosen)} (seed {args.seed}) with suite {args.suite}")
     if args.list:
         for i in chosen:
