@@ -14,6 +14,11 @@
 //   - resuming after more events than a channel retains: a MissedEvents notice for the
 //     lost range, then every retained event, in order, up to the last one.
 // In a fault-free cluster every probe must also be answered (a timeout fails the run).
+// broker-limits runs the same prober on the protocol's size limits instead (Pusher's
+// documented ones, restated here): a publish is granted iff its data is at most 10 KiB, its
+// event name 1..200 bytes and it names 1..100 distinct valid channels, each limit probed
+// at and one past its bound; and a request carrying a string of exactly the wire codec's
+// largest field (core::string_bytes_max) must still be answered.
 // Found by mutation testing (tools/mutate.py): each of these paths could be broken
 // without any other scenario of the smoke suite noticing.
 #include <fmt/format.h>
@@ -87,6 +92,16 @@ std::string judge_after_close(const std::set<std::pair<std::string, std::string>
   return "";
 }
 
+std::string judge_publish_answer(const std::string& what, std::size_t data_bytes, std::size_t event_bytes,
+                                 std::size_t channels, core::Status status) {
+  const bool valid = data_bytes <= 10 * 1024 && event_bytes >= 1 && event_bytes <= 200 && channels >= 1 &&
+                     channels <= 100;
+  if (valid == (status == core::Status::ok)) return "";
+  return fmt::format("publish with {} ({} data bytes, {}-byte event name, {} channels) answered {}; the limits say {}",
+                     what, data_bytes, event_bytes, channels, core::status_name(status),
+                     valid ? "granted" : "refused");
+}
+
 std::string judge_resume(std::uint64_t from_seq, std::uint64_t last_seq, const std::optional<core::MissedEvents>& missed,
                          const std::vector<std::uint64_t>& seqs) {
   if (seqs.empty() || seqs.back() != last_seq) {
@@ -127,9 +142,14 @@ class Prober {
     SIMBUS_ASSERT(!brokers_.empty());
   }
 
-  void run() {
+  void run(bool limits_only) {
     publisher_ = std::make_unique<core::BrokerClient>(env_, config(false), 20'000);
     if (!first_request()) return;
+    if (limits_only) {
+      if (!limits()) return;
+      result_.done = true;
+      return;
+    }
     if (!names()) return;
     if (!channel_data()) return;
     if (!presence_leave()) return;
@@ -360,6 +380,41 @@ class Prober {
     return true;
   }
 
+  bool limits() {
+    struct Case {
+      std::string what;
+      std::size_t data_bytes;
+      std::size_t event_bytes;
+      std::size_t channels;
+    };
+    const std::vector<Case> cases = {
+        {"the largest data", 10 * 1024, 3, 1},     {"data one byte too long", 10 * 1024 + 1, 3, 1},
+        {"the longest event name", 1, 200, 1},     {"an event name one byte too long", 1, 201, 1},
+        {"an empty event name", 1, 0, 1},          {"the most channels", 1, 3, 100},
+        {"one channel too many", 1, 3, 101},       {"no channel", 1, 3, 0},
+    };
+    for (const Case& c : cases) {
+      std::vector<std::string> channels;
+      for (std::size_t k = 0; k < c.channels; ++k) channels.push_back(fmt::format("edge-limit-{}", k));
+      auto reply = publisher_->publish(channels, std::string(c.event_bytes, 'e'), std::string(c.data_bytes, 'd'));
+      if (!reply) return fail(fmt::format("publish with {} got no answer", c.what));
+      if (std::string why = edge::judge_publish_answer(c.what, c.data_bytes, c.event_bytes, c.channels, reply->status);
+          !why.empty()) {
+        return fail(why);
+      }
+    }
+    // The codec's largest field: legal on the wire, so the node must decode the request
+    // and answer it (the name is no channel's: invalid_channel).
+    auto info = publisher_->info(std::string(core::string_bytes_max, 'n'));
+    if (!info) return fail(fmt::format("channel_info with a {}-byte name (the codec's largest field) got no answer",
+                                       core::string_bytes_max));
+    if (info->status != core::Status::invalid_channel) {
+      return fail(fmt::format("channel_info with a {}-byte name answered {}", core::string_bytes_max,
+                              core::status_name(info->status)));
+    }
+    return true;
+  }
+
   bool resume_past_history() {
     const std::string channel = "edge-resume";
     const std::size_t retained = core::ChannelConfig{}.history_per_channel_max;
@@ -419,14 +474,14 @@ class Prober {
 
 }  // namespace
 
-void register_broker_edge_scenarios() {
+namespace {
+
+void add_prober_scenario(const char* name, const char* description, bool limits_only) {
   Scenario s;
-  s.name = "broker-edges";
-  s.description =
-      "3-node broker, no faults: channel names, presence data, leave and re-join, two connections, "
-      "resume past the retained history, each answer checked against the protocol";
+  s.name = name;
+  s.description = description;
   s.params = broker_params(3);
-  s.setup = [](ScenarioContext& ctx) {
+  s.setup = [limits_only](ScenarioContext& ctx) {
     const auto first = static_cast<core::NodeId>(ctx.world.node_count());
     const auto nodes = ctx.params.get("nodes");
     setup_broker_scenario(ctx, BrokerScenarioOptions{});
@@ -441,8 +496,8 @@ void register_broker_edge_scenarios() {
     }
     auto result = std::make_shared<ProbeResult>();
     const sim::NodeIndex self = ctx.world.add_node("prober");
-    ctx.world.spawn(self, "prober", [&ctx, self, brokers, result] {
-      Prober(ctx.world, self, brokers, *result).run();
+    ctx.world.spawn(self, "prober", [&ctx, self, brokers, result, limits_only] {
+      Prober(ctx.world, self, brokers, *result).run(limits_only);
     });
     ctx.at_end([&ctx, result] {
       if (!result->failure.empty()) {
@@ -456,6 +511,19 @@ void register_broker_edge_scenarios() {
   s.steps_max = 1'000'000;
   s.determinism_seeds = 6;
   register_scenario(std::move(s));
+}
+
+}  // namespace
+
+void register_broker_edge_scenarios() {
+  add_prober_scenario("broker-edges",
+                      "3-node broker, no faults: channel names, presence data, leave and re-join, two connections, "
+                      "resume past the retained history, each answer checked against the protocol",
+                      false);
+  add_prober_scenario("broker-limits",
+                      "3-node broker, no faults: publishes at and one past each size limit, and a request carrying "
+                      "the wire codec's largest field, each answer checked against the protocol",
+                      true);
 }
 
 }  // namespace simbus::scenarios

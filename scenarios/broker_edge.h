@@ -36,6 +36,11 @@ std::string judge_members(const std::string& when, const std::set<std::string>& 
 std::string judge_after_close(const std::set<std::pair<std::string, std::string>>& got, const std::string& open,
                               const std::string& closed, const std::string& data);
 
+// A publish's answer against the size limits: granted iff data <= 10 KiB, an event name of
+// 1..200 bytes and 1..100 channels (the probes' channels are distinct and valid).
+std::string judge_publish_answer(const std::string& what, std::size_t data_bytes, std::size_t event_bytes,
+                                 std::size_t channels, core::Status status);
+
 // A resume from `from_seq` after the channel moved past what it retains, up to `last_seq`:
 // a missed-events notice from from_seq + 1 up to just before the first replayed event, then
 // every event up to last_seq in order.

@@ -15,12 +15,13 @@ const std::vector<Suite>& suites() {
            // edges no workload reached). Then (a fresh sample left half its mutants alive)
            // a 1-node cluster (its own majority: vote and commit counts at their bounds),
            // stable-leader (pre-vote and CheckQuorum's lease, which no invariant saw) and
-           // the figure-8 script (a deposed leader's suffix overwritten).
+           // the figure-8 script (a deposed leader's suffix overwritten), broker-limits.
            {"broker-smoke", {}, 3, ""},
            {"broker-smoke", {{"nodes", "1"}}, 1, ""},
            {"stable-leader", {}, 3, ""},
            {"raft-figure8", {}, 2, ""},
            {"broker-edges", {}, 2, ""},
+           {"broker-limits", {}, 1, ""},
            {"leader-crash", {}, 3, ""},
            {"presence-churn", {}, 3, ""},
            {"resume-after-failover", {}, 3, ""},
@@ -67,6 +68,7 @@ const std::vector<Suite>& suites() {
            {"stable-leader", {{"nodes", "5"}}, 10, ""},
            {"broker-smoke", {{"nodes", "1"}}, 5, ""},
            {"broker-edges", {}, 10, ""},
+           {"broker-limits", {}, 3, ""},
            {"storage-crash", {}, 100, ""},
            {"pingpong", {}, 200, ""},
            {"pingpong", {{"nodes", "5"}, {"drop_pct", "30"}}, 50, ""},
@@ -101,6 +103,7 @@ const std::vector<Suite>& suites() {
            {"stable-leader", {}, 2000, ""},
            {"stable-leader", {{"nodes", "5"}}, 500, ""},
            {"broker-edges", {}, 500, ""},
+           {"broker-limits", {}, 100, ""},
            {"storage-crash", {}, 10000, ""},
            {"pingpong", {}, 20000, ""},
            {"pingpong", {{"nodes", "7"}, {"drop_pct", "40"}, {"dup_pct", "20"}}, 5000, ""},

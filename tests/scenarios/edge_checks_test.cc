@@ -58,6 +58,22 @@ TEST(EdgeChecks, AfterCloseFailsWhenTheOpenConnectionMissesOrTheClosedOneReceive
   EXPECT_NE(edge::judge_after_close(Got{{"s1", "two"}, {"s2", "two"}}, "s2", "s1", "two"), "");
 }
 
+TEST(EdgeChecks, PublishAnswerFailsOnALimitOffByOne) {
+  EXPECT_EQ(edge::judge_publish_answer("x", 10 * 1024, 3, 1, core::Status::ok), "");
+  EXPECT_EQ(edge::judge_publish_answer("x", 10 * 1024 + 1, 3, 1, core::Status::invalid_request), "");
+  EXPECT_EQ(edge::judge_publish_answer("x", 1, 200, 100, core::Status::ok), "");
+  EXPECT_EQ(edge::judge_publish_answer("x", 1, 3, 101, core::Status::too_many_channels), "");
+  // Each bound moved by one, either way, fails.
+  EXPECT_NE(edge::judge_publish_answer("x", 10 * 1024, 3, 1, core::Status::invalid_request), "");
+  EXPECT_NE(edge::judge_publish_answer("x", 10 * 1024 + 1, 3, 1, core::Status::ok), "");
+  EXPECT_NE(edge::judge_publish_answer("x", 1, 200, 1, core::Status::invalid_request), "");
+  EXPECT_NE(edge::judge_publish_answer("x", 1, 201, 1, core::Status::ok), "");
+  EXPECT_NE(edge::judge_publish_answer("x", 1, 0, 1, core::Status::ok), "");
+  EXPECT_NE(edge::judge_publish_answer("x", 1, 3, 100, core::Status::too_many_channels), "");
+  EXPECT_NE(edge::judge_publish_answer("x", 1, 3, 101, core::Status::ok), "");
+  EXPECT_NE(edge::judge_publish_answer("x", 1, 3, 0, core::Status::ok), "");
+}
+
 TEST(EdgeChecks, ResumeFailsWithoutTheMissedNoticeOrWithAGap) {
   const core::MissedEvents missed{"s", "c", 2, 10};
   std::vector<std::uint64_t> all;
@@ -154,7 +170,7 @@ TEST(StorageDurability, SomethingNeverWrittenFails) {
 }
 
 TEST(EdgeScenarios, PassWithNoBugOn) {
-  for (const char* name : {"broker-edges", "storage-crash"}) {
+  for (const char* name : {"broker-edges", "broker-limits", "storage-crash"}) {
     for (std::uint64_t seed = 1; seed <= 4; ++seed) {
       RunRequest request;
       request.scenario = name;
