@@ -15,6 +15,11 @@ one commit test the same mutants. Every mutant is built in a private copy of the
 score = killed / (killed + survived). Results go to a TSV file, one row per mutant.
 
   tools/mutate.py --sample 60 --seed 1 --suite smoke --out mutants.tsv
+
+--then ci judges each mutant the first suite lets survive by a second suite on the same
+build (rows in OUT.then.tsv, the format --rejudge reads), which saves a rebuild per
+survivor over a later --rejudge run; --resume keeps the verdicts an interrupted run already
+wrote to OUT (a resumed survivor is rebuilt only if --then needs it).
 """
 
 import argparse
@@ -244,6 +249,8 @@ def main():
     parser.add_argument("--rejudge", metavar="TSV",
                         help="instead of sampling, take the mutants an earlier run's TSV says survived "
                              "(e.g. smoke's survivors, judged again by --suite ci)")
+    parser.add_argument("--then", metavar="SUITE", help="judge the first suite's survivors by SUITE too, same build")
+    parser.add_argument("--resume", action="store_true", help="reuse the verdicts already in --out")
     args = parser.parse_args()
     if args.sample < 0 or args.jobs < 1 or args.timeout < 1:
         parser.error("--sample must be >= 0, --jobs and --timeout >= 1")
@@ -300,37 +307,72 @@ def main():
         print(configure.stdout, file=sys.stderr)
         return 2
     simbus = build_dir / "bin" / "simbus"
-    if not build(build_dir, args.lock) or judge(simbus, args.suite, args.jobs, args.timeout)[0] != "survived":
-        print(f"the unmutated tree does not build or does not pass suite {args.suite}", file=sys.stderr)
+    if not build(build_dir, args.lock):
+        print("the unmutated tree does not build", file=sys.stderr)
         return 2
+    for suite in [args.suite] + ([args.then] if args.then else []):
+        if judge(simbus, suite, args.jobs, args.timeout)[0] != "survived":
+            print(f"the unmutated tree does not pass suite {suite}", file=sys.stderr)
+            return 2
 
+    done = {}  # (path, line, op, mutant) -> (verdict, killed_by), from an interrupted run
+    if args.resume and os.path.exists(args.out):
+        with open(args.out) as tsv:
+            for r in [line.rstrip("\n").split("\t") for line in tsv][1:]:
+                if len(r) == 7:
+                    done[(r[0], int(r[1]), r[2], r[6])] = (r[3], r[4])
+    header = "file\tline\toperator\tverdict\tkilled_by\toriginal\tmutant\n"
     counts = {"killed": 0, "survived": 0, "uncompilable": 0}
+    then_counts = {"killed": 0, "survived": 0}
     started = time.monotonic()
+    then_out = open(args.out + ".then.tsv", "w") if args.then else None
+    if then_out:
+        then_out.write(header)
     with open(args.out, "w") as out:
-        out.write("file\tline\toperator\tverdict\tkilled_by\toriginal\tmutant\n")
+        out.write(header)
         for n, i in enumerate(chosen, start=1):
             path, number, op, old, new = mutants[i]
-            target = src / path
-            original = target.read_text()
-            lines = original.splitlines(keepends=True)
-            assert lines[number - 1] == old
-            lines[number - 1] = new
-            target.write_text("".join(lines))
-            try:
-                if build(build_dir, args.lock):
-                    verdict, by = judge(simbus, args.suite, args.jobs, args.timeout)
-                else:
-                    verdict, by = "uncompilable", ""
-            finally:
-                target.write_text(original)
+            earlier = done.get((path, number, op, new.strip()))
+            then_verdict = None
+            if earlier and not (args.then and earlier[0] == "survived"):
+                verdict, by = earlier
+            else:
+                target = src / path
+                original = target.read_text()
+                lines = original.splitlines(keepends=True)
+                assert lines[number - 1] == old
+                lines[number - 1] = new
+                target.write_text("".join(lines))
+                try:
+                    if not build(build_dir, args.lock):
+                        verdict, by = "uncompilable", ""
+                    elif earlier:
+                        verdict, by = earlier
+                    else:
+                        verdict, by = judge(simbus, args.suite, args.jobs, args.timeout)
+                    if args.then and verdict == "survived":
+                        then_verdict, then_by = judge(simbus, args.then, args.jobs, args.timeout)
+                finally:
+                    target.write_text(original)
             counts[verdict] += 1
             out.write(f"{path}\t{number}\t{op}\t{verdict}\t{by}\t{old.strip()}\t{new.strip()}\n")
             out.flush()
-            print(f"[{n}/{len(chosen)}] {path}:{number} {op}: {verdict} {by}", flush=True)
+            note = ""
+            if then_verdict:
+                then_counts[then_verdict] += 1
+                then_out.write(f"{path}\t{number}\t{op}\t{then_verdict}\t{then_by}\t{old.strip()}\t{new.strip()}\n")
+                then_out.flush()
+                note = f"; {args.then}: {then_verdict} {then_by}"
+            print(f"[{n}/{len(chosen)}] {path}:{number} {op}: {verdict} {by}{note}", flush=True)
     judged = counts["killed"] + counts["survived"]
     score = 100.0 * counts["killed"] / judged if judged else 0.0
     print(f"killed {counts['killed']}, survived {counts['survived']}, uncompilable {counts['uncompilable']}; "
           f"score {score:.0f}% ({time.monotonic() - started:.0f} s)")
+    if then_out:
+        then_out.close()
+        both = counts["killed"] + then_counts["killed"]
+        print(f"{args.then} on the {counts['survived']} survivors: killed {then_counts['killed']}; "
+              f"{args.suite} then {args.then}: {both} / {judged} ({100.0 * both / judged if judged else 0.0:.0f}%)")
     return 0
 
 
