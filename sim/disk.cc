@@ -93,7 +93,11 @@ void Disk::truncate(const std::string& name, std::uint64_t size) {
 void Disk::fsync(const std::string& name) {
   File& f = file(name);
   io_point(ActionKind::kDiskSync, f, Access::kWrite);
-  f.durable = f.current;
+  // `current` is `durable` with the unsynced operations applied in order, so applying them
+  // to `durable` makes it `current` again at the cost of the bytes written since the last
+  // sync, not of the whole file (a Raft log is synced after every append).
+  for (const Op& op : f.unsynced) apply(f.durable, op, op.bytes.size());
+  SIMBUS_ASSERT(f.durable.size() == f.current.size());
   f.unsynced.clear();
   stats_.syncs += 1;
 }

@@ -202,6 +202,40 @@ TEST(Disk, CrashKeepsSyncedAndLosesUnsynced) {
   }
 }
 
+TEST(Disk, FsyncMakesTheDurableImageTheCurrentOne) {
+  // fsync replays the unsynced operations onto the durable image rather than copying the
+  // file: overwrites, a truncate, a write past the end (a zero-filled gap) and a second
+  // sync must all land exactly as in the current image, which a crash then restores.
+  std::vector<std::uint8_t> durable_after_sync, current_after_sync, after_crash;
+  run_world(1, [&](World& w) {
+    DiskConfig c;
+    c.crash_keeps_unsynced_prefix = false;
+    w.disk().configure(c);
+    const NodeIndex n = w.add_node("n");
+    w.spawn(n, "writer", [&, n] {
+      w.disk().write("log", 0, bytes({1, 2, 3, 4, 5, 6}));
+      w.disk().fsync("log");
+      w.disk().write("log", 1, bytes({9, 9}));
+      w.disk().truncate("log", 4);
+      w.disk().write("log", 6, bytes({7}));
+      w.disk().write("log", 0, bytes({8}));
+      w.disk().fsync("log");
+      durable_after_sync = w.disk().durable_image(n, "log");
+      current_after_sync = w.disk().current_image(n, "log");
+      w.disk().write("log", 2, bytes({5, 5, 5, 5, 5, 5, 5, 5}));
+      while (true) this_fiber::sleep_for_ms(1);
+    });
+    w.spawn(kControlNode, "nemesis", [&, n] {
+      this_fiber::sleep_for_ms(10);
+      w.crash(n);
+      after_crash = w.disk().current_image(n, "log");
+    });
+  });
+  EXPECT_EQ(current_after_sync, bytes({8, 9, 9, 4, 0, 0, 7}));
+  EXPECT_EQ(durable_after_sync, current_after_sync);
+  EXPECT_EQ(after_crash, current_after_sync);
+}
+
 TEST(Disk, CrashKeepsAPrefixOfUnsyncedWritesAndCanTear) {
   bool saw_all = false, saw_none = false, saw_torn = false;
   for (std::uint64_t seed = 1; seed <= 60; ++seed) {
