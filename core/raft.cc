@@ -574,10 +574,9 @@ RaftStatus RaftNode::status() const {
   s.snapshot_index = log_.snapshot_index();
   s.snapshot_term = log_.snapshot_term();
   s.log.reserve(log_.last_index() - log_.snapshot_index());
-  for (std::uint64_t i = log_.first_index(); i <= log_.last_index(); ++i) {
-    const LogEntry& entry = log_.at(i);
-    s.log.push_back(EntryDigest{entry.index, entry.term, log_.checksum_at(i)});
-  }
+  log_.for_each_with_checksum([&s](const LogEntry& entry, std::uint64_t checksum) {
+    s.log.push_back(EntryDigest{entry.index, entry.term, checksum});
+  });
   return s;
 }
 

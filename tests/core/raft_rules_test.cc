@@ -261,3 +261,40 @@ TEST(RaftRules, CompactionKeepsLaterEntriesAndLeaderShipsSnapshotToLaggards) {
 
 }  // namespace
 }  // namespace simbus::core
+
+namespace simbus::core {
+namespace {
+
+TEST(RaftLog, ForEachWithChecksumWalksTheLogAboveTheSnapshot) {
+  // status() lists the log through this walk; it must visit exactly the entries at()
+  // reaches, in order, with checksum_at()'s values, before and after a compaction and a
+  // truncation.
+  RaftLog log;
+  for (std::uint64_t i = 1; i <= 10; ++i) log.append(LogEntry{1 + i / 4, i, Bytes(i, static_cast<std::uint8_t>(i))});
+  auto walk = [&log] {
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> seen;
+    log.for_each_with_checksum([&seen](const LogEntry& entry, std::uint64_t checksum) {
+      seen.emplace_back(entry.index, checksum);
+    });
+    return seen;
+  };
+  auto expected = [&log] {
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> want;
+    for (std::uint64_t i = log.first_index(); i <= log.last_index(); ++i) {
+      want.emplace_back(i, checksum64(log.at(i).command));
+    }
+    return want;
+  };
+  EXPECT_EQ(walk().size(), 10u);
+  EXPECT_EQ(walk(), expected());
+  log.compact_to(4);
+  EXPECT_EQ(walk().front().first, 5u);
+  EXPECT_EQ(walk(), expected());
+  log.truncate_from(9);
+  EXPECT_EQ(walk().back().first, 8u);
+  EXPECT_EQ(walk(), expected());
+  EXPECT_EQ(log.checksum_at(6), checksum64(Bytes(6, 6)));
+}
+
+}  // namespace
+}  // namespace simbus::core
