@@ -251,6 +251,9 @@ def main():
                              "(e.g. smoke's survivors, judged again by --suite ci)")
     parser.add_argument("--then", metavar="SUITE", help="judge the first suite's survivors by SUITE too, same build")
     parser.add_argument("--resume", action="store_true", help="reuse the verdicts already in --out")
+    parser.add_argument("--commit", default="HEAD",
+                        help="the commit whose core/ is mutated (a sample is only reproducible on one commit: "
+                             "any core/ change re-draws it; pin it to resume a run across others' commits)")
     args = parser.parse_args()
     if args.sample < 0 or args.jobs < 1 or args.timeout < 1:
         parser.error("--sample must be >= 0, --jobs and --timeout >= 1")
@@ -263,7 +266,7 @@ def main():
     if fresh.exists():
         shutil.rmtree(fresh)
     fresh.mkdir(parents=True)
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "HEAD"], stdout=subprocess.PIPE, check=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.commit], stdout=subprocess.PIPE, check=True)
     subprocess.run(["tar", "-x", "-C", str(fresh)], input=archive.stdout, check=True)
     sync_tree(fresh, src)
     shutil.rmtree(fresh)
@@ -295,7 +298,7 @@ def main():
         if gone:
             print(f"mutate.py: {args.rejudge}: {len(gone)} survivors are not mutants of HEAD (their line changed, "
                   f"or it is now bug-only): {', '.join(gone)}", file=sys.stderr)
-    print(f"{len(mutants)} mutants of core/ at HEAD, testing {len(chosen)} (seed {args.seed}) with suite {args.suite}")
+    print(f"{len(mutants)} mutants of core/ at {args.commit}, testing {len(chosen)} (seed {args.seed}) with suite {args.suite}")
     if args.list:
         for i in chosen:
             path, number, op, old, new = mutants[i]
