@@ -17,8 +17,9 @@
 // broker-limits runs the same prober on the protocol's size limits instead (Pusher's
 // documented ones, restated here): a publish is granted iff its data is at most 10 KiB, its
 // event name 1..200 bytes and it names 1..100 distinct valid channels, each limit probed
-// at and one past its bound; and a request carrying a string of exactly the wire codec's
-// largest field (core::string_bytes_max) must still be answered.
+// at and one past its bound; a client event on a channel its connection is not on (held by
+// another connection, or by nobody) is refused; and a request carrying a string of exactly
+// the wire codec's largest field (core::string_bytes_max) must still be answered.
 // Found by mutation testing (tools/mutate.py): each of these paths could be broken
 // without any other scenario of the smoke suite noticing.
 #include <fmt/format.h>
@@ -401,6 +402,31 @@ class Prober {
       if (std::string why = edge::judge_publish_answer(c.what, c.data_bytes, c.event_bytes, c.channels, reply->status);
           !why.empty()) {
         return fail(why);
+      }
+    }
+    // Client events go only to channels the sender is on (Pusher: "only on subscribed
+    // private and presence channels"): one on a channel it never joined, which another
+    // connection holds or nobody does, must be answered and refused.
+    core::BrokerClient sender(env_, config(false), 20'008);
+    core::BrokerClient holder(env_, config(false), 20'009);
+    const core::NodeId node = broker(1);
+    auto sender_socket = connect(sender, node);
+    auto holder_socket = sender_socket ? connect(holder, node) : std::nullopt;
+    if (!holder_socket) return false;
+    const std::string held = "private-edge-held";
+    auto joined = subscribe(holder, node, *holder_socket, held, "");
+    if (!joined) return false;
+    // The sender is on another channel: a connection on none is not yet known to the
+    // replicated state, and its client events go unanswered (not judged here).
+    if (joined->status != core::Status::ok) return fail("a private subscribe with valid auth was refused");
+    auto own = subscribe(sender, node, *sender_socket, "private-edge-own", "");
+    if (!own) return false;
+    if (own->status != core::Status::ok) return fail("a private subscribe with valid auth was refused");
+    for (const std::string& channel : {held, std::string("private-edge-nobody")}) {
+      auto reply = sender.client_event(node, core::ClientEventRequest{*sender_socket, channel, "client-x", "{}"});
+      if (!reply) return fail(fmt::format("a client event on '{}', not subscribed, got no answer", channel));
+      if (reply->status == core::Status::ok) {
+        return fail(fmt::format("a client event on '{}' from a connection not subscribed to it was accepted", channel));
       }
     }
     // The codec's largest field: legal on the wire, so the node must decode the request
