@@ -16,6 +16,10 @@ BrokerClient::BrokerClient(Env& env, ClientConfig config, std::uint64_t client_i
 }
 
 void BrokerClient::file(Message message) {
+  if (listener_) {
+    listener_(std::move(message));
+    return;
+  }
   if (inbox_.size() < inbox_messages_max) inbox_.push_back(std::move(message));
 }
 
@@ -23,6 +27,7 @@ template <class T, class Match>
 std::optional<T> BrokerClient::await(std::int64_t timeout_us, Match match) {
   const std::int64_t deadline_us = env_.now_us() + timeout_us;
   while (true) {
+    if (alive_ && !alive_()) return std::nullopt;
     if (config_.ordered) repair();
     const std::int64_t left_us = deadline_us - env_.now_us();
     if (left_us <= 0) return std::nullopt;
@@ -146,7 +151,7 @@ std::optional<SubscribeReply> BrokerClient::subscribe(NodeId broker, const Subsc
   if (config_.ordered) {
     // Track before sending: replayed events may arrive before the reply.
     Tracked& t = tracked_[{request.socket_id, request.channel}];
-    t = Tracked{broker, request, request.resume ? request.last_seq : 0, {}, 0, env_.now_us(), request.resume};
+    t = Tracked{broker, request, request.resume ? request.last_seq : 0, {}, 0, env_.now_us(), request.resume, {}, 0};
   }
   env_.send(broker, encode_message(request));
   auto reply = await<SubscribeReply>(config_.request_timeout_us * config_.attempts_max,

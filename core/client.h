@@ -1,11 +1,13 @@
 // A blocking client of the broker over core::Env (clients are nodes too): connect,
 // subscribe (with resume), unsubscribe, client events, server-side publish with a client
 // session (redirects followed, retries with the same request number), channel info.
-// One request at a time; events and notices that arrive meanwhile are queued in inbox().
+// One request at a time; events and notices that arrive meanwhile are queued in inbox(),
+// or handed to a listener as they come.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <set>
 #include <optional>
@@ -50,6 +52,16 @@ class BrokerClient {
 
   // Events, missed-event notices and session expiries received so far, in arrival order.
   std::deque<Message>& inbox() { return inbox_; }
+  // Hands those messages to `listener` as they arrive instead of queuing them, as a real
+  // client library calls its bound handlers. Why: an application blocked in subscribe()
+  // would otherwise see events that arrived meanwhile only when the call returns, up to
+  // request_timeout_us × attempts_max later.
+  void set_listener(std::function<void(Message&&)> listener) { listener_ = std::move(listener); }
+  // The transport's word on whether the connection still stands (a crashed broker's
+  // connections are gone): a wait for a reply ends with nullopt as soon as it says no,
+  // instead of running out its timeout. Asked whenever the wait wakes, which in ordered
+  // mode is at least every gap_timeout_us.
+  void set_connection_alive(std::function<bool()> alive) { alive_ = std::move(alive); }
   // Waits up to timeout_us for anything to arrive into the inbox.
   void poll(std::int64_t timeout_us);
   std::uint64_t client_id() const { return client_id_; }
@@ -95,6 +107,8 @@ class BrokerClient {
   NodeId leader_guess_ = no_node;
   std::size_t rotation_ = 0;
   std::deque<Message> inbox_;
+  std::function<void(Message&&)> listener_;
+  std::function<bool()> alive_;
   std::map<std::pair<std::string, std::string>, Tracked> tracked_;  // (socket, channel)
 };
 

@@ -361,17 +361,20 @@ void publisher_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, si
   run->publishers_done += 1;
 }
 
-// A subscriber: connects, subscribes to every channel, records what reaches its inbox.
+// A subscriber: connects, subscribes to every channel, records what reaches it.
 // Ordered clients repair gaps by resuming; when the broker they are on dies (or, with
 // resume_clients, now and then anyway) they reconnect elsewhere and resume from the last
 // sequence number they saw. Each connection gets a fresh client object, so nothing of the
-// old connection's tracking leaks into the new one.
+// old connection's tracking leaks into the new one. Events are recorded as the client
+// library hands them over, even while a subscribe is still waiting for its reply (its
+// reply lost, the subscriber would otherwise hold events it already has for seconds).
 void subscriber_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, sim::NodeIndex self, std::int64_t id) {
   SimEnv env(world, self);
   const std::string session = fmt::format("sub{}", id);
   std::map<std::string, std::uint64_t> last_seq;  // per channel: last delivered sequence number
+  // Channels with a subscription on record: later connections resume them from last_seq.
+  std::set<std::string> subscribed;
   std::size_t rotation = static_cast<std::size_t>(id);
-  bool subscribed_once = false;
   while (true) {
     const core::NodeId broker = run->brokers[rotation++ % run->brokers.size()];
     const auto broker_index = static_cast<sim::NodeIndex>(broker);
@@ -379,26 +382,43 @@ void subscriber_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, s
     auto socket = client.connect(broker);
     if (!socket) continue;
     const std::uint64_t incarnation = world.incarnation(broker_index);
+    // The broker restarting takes its connections with it; the client hears of it at once.
+    client.set_connection_alive([&world, broker_index, incarnation] {
+      return world.incarnation(broker_index) == incarnation && world.node_up(broker_index);
+    });
+    bool expired = false;
+    client.set_listener([&](core::Message&& m) {
+      if (auto* e = std::get_if<core::EventMessage>(&m)) {
+        record_event(*run, session, *e, world.now_us());
+        last_seq[e->channel] = std::max(last_seq[e->channel], e->seq);
+      } else if (auto* missed = std::get_if<core::MissedEvents>(&m)) {
+        checkers::Delivery d;
+        d.session = session;
+        d.channel = missed->channel;
+        d.kind = checkers::DeliveryKind::missed;
+        d.seq = static_cast<std::int64_t>(missed->first_seq);
+        d.time = world.now_us();
+        run->deliveries.deliveries.push_back(std::move(d));
+        last_seq[missed->channel] = std::max(last_seq[missed->channel], missed->last_seq);
+      } else if (std::holds_alternative<core::SessionExpired>(m)) {
+        expired = true;
+      }
+    });
     bool all = true;
-    std::map<std::string, std::uint64_t> fresh_seq;
     for (const std::string& channel : run->channels) {
-      core::SubscribeRequest request{*socket, channel, "", "", subscribed_once, last_seq[channel]};
+      const bool resume = subscribed.count(channel) != 0;
+      core::SubscribeRequest request{*socket, channel, "", "", resume, last_seq[channel]};
       auto reply = client.subscribe(broker, request);
       note_refusal(*run, world, "subscribe", channel, reply);
       if (!reply || reply->status != core::Status::ok) {
         all = false;
         break;
       }
-      fresh_seq[channel] = reply->seq_last;
-    }
-    if (!all) {
-      client.disconnect(broker, *socket);
-      continue;
-    }
-    if (!subscribed_once) {
-      subscribed_once = true;
-      for (const std::string& channel : run->channels) {
-        last_seq[channel] = fresh_seq[channel];
+      if (!resume) {
+        // A fresh subscription starts after the channel's last event as of its reply (the
+        // client already handed over only what came later).
+        last_seq[channel] = std::max(last_seq[channel], reply->seq_last);
+        subscribed.insert(channel);
         checkers::Subscription sub;
         sub.session = session;
         sub.channel = channel;
@@ -408,29 +428,8 @@ void subscriber_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, s
     }
     const std::int64_t connected_at_us = world.now_us();
     // Receive until the broker we are on restarts (its connections are gone with it).
-    while (world.incarnation(broker_index) == incarnation && world.node_up(broker_index)) {
+    while (all && !expired && world.incarnation(broker_index) == incarnation && world.node_up(broker_index)) {
       client.poll(100'000);
-      bool expired = false;
-      while (!client.inbox().empty()) {
-        core::Message m = std::move(client.inbox().front());
-        client.inbox().pop_front();
-        if (auto* e = std::get_if<core::EventMessage>(&m)) {
-          record_event(*run, session, *e, world.now_us());
-          last_seq[e->channel] = std::max(last_seq[e->channel], e->seq);
-        } else if (auto* missed = std::get_if<core::MissedEvents>(&m)) {
-          checkers::Delivery d;
-          d.session = session;
-          d.channel = missed->channel;
-          d.kind = checkers::DeliveryKind::missed;
-          d.seq = static_cast<std::int64_t>(missed->first_seq);
-          d.time = world.now_us();
-          run->deliveries.deliveries.push_back(std::move(d));
-          last_seq[missed->channel] = std::max(last_seq[missed->channel], missed->last_seq);
-        } else if (std::holds_alternative<core::SessionExpired>(m)) {
-          expired = true;
-        }
-      }
-      if (expired) break;
       if (run->options.resume_clients && world.now_us() - connected_at_us > 1'500'000 &&
           world.draw_chance(sim::DataTag::kUser, 1, 20)) {
         break;  // move to another broker and resume there
