@@ -22,6 +22,8 @@ struct Script {
   int resumes = 0;                  // resume requests answered so far
   std::int64_t first_resume_us = -1;
   std::int64_t delivered_us = -1;   // when the client filed the awaited event
+  std::int64_t returned_us = -1;    // when the request under test returned
+  bool inbox_used = false;          // anything reached inbox() although a listener was set
 };
 
 // Runs `broker(env, from, message, script)` for every message the fake broker receives and
@@ -148,6 +150,72 @@ TEST(ClientRepair, EventOmittedFillsTheHoleOfAnOwnEventWhoseReplyWasLost) {
   const Script s = run_script(broker, client);
   EXPECT_GE(s.resumes, 1);
   EXPECT_GE(s.delivered_us, 0) << "event 2 never got past the hole at seq 1";
+}
+
+// A resume whose reply is lost while its replayed events arrive: a listener gets them at
+// once, while subscribe() still waits for a reply (it comes with the idle repair, 1 s on).
+// Without the listener they sat in the inbox until the call returned (nightly
+// snapshot-catchup seeds 1916 and 1999: 4.9 s, past the liveness bound).
+TEST(ClientRepair, ListenerGetsEventsWhileSubscribeStillWaits) {
+  auto broker = [](Env& env, NodeId from, const Message& m, Script& s) {
+    const auto* sub = std::get_if<SubscribeRequest>(&m);
+    if (sub == nullptr) return;
+    if (s.resumes++ == 0) {
+      // The reply is lost; the replay gets through.
+      env.send(from, encode_message(EventMessage{kSocket, sub->channel, 4, "e", "four", ""}));
+      env.send(from, encode_message(EventMessage{kSocket, sub->channel, 5, "e", "five", ""}));
+      return;
+    }
+    env.send(from, encode_message(SubscribeReply{kSocket, sub->channel, Status::ok, 5, {}}));
+  };
+  auto client = [](sim::World& world, sim::NodeIndex self, NodeId b, Script& s) {
+    scenarios::SimEnv env(world, self);
+    BrokerClient client(env, ClientConfig{{b}}, 1);
+    auto socket = client.connect(b);
+    ASSERT_TRUE(socket.has_value());
+    std::uint64_t last_seq = 3;
+    client.set_listener([&](Message&& m) {
+      const auto* e = std::get_if<EventMessage>(&m);
+      ASSERT_NE(e, nullptr);
+      EXPECT_EQ(e->seq, last_seq + 1);
+      last_seq = e->seq;
+      if (e->seq == 5) s.delivered_us = world.now_us();
+    });
+    auto reply = client.subscribe(b, SubscribeRequest{*socket, "a", "", "", true, 3});
+    s.returned_us = world.now_us();
+    ASSERT_TRUE(reply.has_value());
+    EXPECT_EQ(reply->seq_last, 5u);
+    s.inbox_used = !client.inbox().empty();
+    while (true) client.poll(1'000'000);
+  };
+  const Script s = run_script(broker, client);
+  EXPECT_FALSE(s.inbox_used);
+  ASSERT_GE(s.delivered_us, 0);
+  ASSERT_GE(s.returned_us, 0);
+  EXPECT_LT(s.delivered_us, 10'000);  // one round trip after the connect
+  EXPECT_GE(s.returned_us, 1'000'000);  // the reply came only with the idle repair
+}
+
+// A broker that never answers, and whose connection the transport reports gone at 300 ms:
+// the subscribe ends at its next wake-up, not after request_timeout × attempts (5 s).
+TEST(ClientRepair, ConnectionReportedGoneEndsTheWait) {
+  auto broker = [](Env&, NodeId, const Message& m, Script& s) {
+    if (std::holds_alternative<SubscribeRequest>(m)) s.resumes++;
+  };
+  auto client = [](sim::World& world, sim::NodeIndex self, NodeId b, Script& s) {
+    scenarios::SimEnv env(world, self);
+    BrokerClient client(env, ClientConfig{{b}}, 1);
+    auto socket = client.connect(b);
+    ASSERT_TRUE(socket.has_value());
+    client.set_connection_alive([&world] { return world.now_us() < 300'000; });
+    EXPECT_FALSE(client.subscribe(b, SubscribeRequest{*socket, "a", "", "", false, 0}).has_value());
+    s.returned_us = world.now_us();
+    while (true) world.sleep_for_us(1'000'000);
+  };
+  const Script s = run_script(broker, client);
+  EXPECT_EQ(s.resumes, 1);
+  ASSERT_GE(s.returned_us, 300'000);
+  EXPECT_LE(s.returned_us, 300'000 + ClientConfig{}.gap_timeout_us);
 }
 
 }  // namespace

@@ -13,6 +13,11 @@
 //   skipped that number (never echoed to its sender): the ordered client waited on the
 //   hole forever and never showed the member_added behind it. A resume now sends an
 //   EventOmitted for the connection's own events.
+// - liveness (snapshot-catchup 1916, 1999): a subscriber's subscribe reply was lost (and
+//   the replies to two repairs after it) while the client library already held the
+//   events that followed; the subscriber, blocked in subscribe() for 4.9 s, recorded them
+//   only when it returned. Subscribers now take events through a listener as they arrive,
+//   and a subscribe on a broker that restarted ends at once.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -31,6 +36,7 @@ constexpr Seed kNightlyFalseAlarms[] = {
     {"big-cluster", 460},     {"big-cluster", 558},     {"big-cluster", 694},
     {"partition-flaky", 252}, {"partition-flaky", 556}, {"partition-flaky", 763},
     {"partition-flaky", 878}, {"partition-flaky", 1214}, {"presence-churn", 966},
+    {"snapshot-catchup", 1916}, {"snapshot-catchup", 1999},
 };
 
 class NightlyFalseAlarm : public ::testing::TestWithParam<Seed> {};
