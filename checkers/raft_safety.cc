@@ -227,6 +227,20 @@ void leader_completeness(const std::vector<RaftNodeSnapshot>& snaps, const Linea
   }
 }
 
+// A node's entries up to its own commit index stay in its log: it counted towards the
+// majority that committed them, so dropping one can cost the cluster a committed entry
+// once that node helps elect a leader. (Raft only ever truncates past the commit index.)
+void commit_durability(const std::vector<RaftNodeSnapshot>& snaps, CheckReport& report) {
+  for (const RaftNodeSnapshot& s : snaps) {
+    if (s.commit_index <= static_cast<std::int64_t>(s.log.size())) continue;
+    report.add({"raft-commit-durability",
+                fmt::format("{} (at {}) has commit index {} but its log ends at index {}: it dropped entries "
+                            "it knew committed",
+                            s.node, s.time, s.commit_index, s.log.size()),
+                {}, {}, s.time, s.time});
+  }
+}
+
 }  // namespace
 
 CheckReport check_raft_safety(const std::vector<RaftNodeSnapshot>& snapshots) {
@@ -237,6 +251,7 @@ CheckReport check_raft_safety(const std::vector<RaftNodeSnapshot>& snapshots) {
   log_matching(snapshots, lin, report);
   leader_completeness(snapshots, lin, report);
   state_machine_safety(snapshots, lin, report);
+  commit_durability(snapshots, report);
   return report;
 }
 

@@ -1,6 +1,6 @@
 // Raft's safety properties (Raft paper, figure 3) from snapshots of every node's state
 // taken during a run: election safety, log matching, leader completeness, state machine
-// safety. Linear in the total size of the snapshotted logs.
+// safety; and commit durability (no node's log ends before its own commit index). Linear in the total size of the snapshotted logs.
 #pragma once
 
 #include <cstdint>

@@ -24,7 +24,7 @@ constexpr std::array<BugInfo, bug_count> table{{
     {Bug::truncate_on_matching_prefix, "truncate_on_matching_prefix",
      "On AppendEntries the follower truncates its log after prevLogIndex even when the entries "
      "match; a delayed, reordered append drops newer entries already acknowledged.",
-     "raft leader completeness / state machine safety (committed entry lost)"},
+     "raft commit durability / state machine safety (committed entry lost)"},
     {Bug::append_reply_before_fsync, "append_reply_before_fsync",
      "A follower answers AppendEntries before the appended entries are durable; a crash loses "
      "entries the leader counted towards commit.",

@@ -140,6 +140,12 @@ void complete(BrokerRun& run, std::size_t index, checkers::Status status, std::v
   if (status != checkers::Status::info) op.complete_time = now_us;
 }
 
+// Diverged state machines, and committed entries dropped from a log, are final: the run
+// stops there and the end checks report it. A cluster left to go on may spin instead (a
+// node whose commit index lies past the leader's log rejects every append it gets), and
+// the step budget's livelock would hide the cause.
+void stop_on_safety_violation(sim::World& world) { world.stop(); }
+
 void sample_raft(BrokerRun& run, sim::World& world) {
   if (run.raft_snapshots.size() >= kRaftSnapshotsMax) return;
   if (run.sampled_entries >= kRaftSampledEntriesMax) return;
@@ -171,6 +177,8 @@ void sample_raft(BrokerRun& run, sim::World& world) {
       snap.log.push_back({static_cast<std::int64_t>(e.term), e.checksum});
     }
     run.sampled_entries += snap.log.size();
+    // The raft-commit-durability check reports it at the end.
+    if (snap.commit_index > static_cast<std::int64_t>(snap.log.size())) stop_on_safety_violation(world);
     run.raft_snapshots.push_back(std::move(snap));
   }
 }
@@ -191,11 +199,6 @@ core::BrokerConfig broker_config(const BrokerRun& run) {
   config.bugs = run.bugs;
   return config;
 }
-
-// Diverged state machines are final: the run stops there and the end checks report it. A
-// cluster left to go on may spin instead (a node whose commit index lies past the leader's
-// log rejects every append it gets), and the step budget's livelock would hide the cause.
-void stop_on_state_machine_violation(sim::World& world) { world.stop(); }
 
 void add_brokers(sim::World& world, const std::shared_ptr<BrokerRun>& run, std::int64_t count) {
   for (std::int64_t i = 0; i < count; ++i) {
@@ -219,14 +222,14 @@ void add_brokers(sim::World& world, const std::shared_ptr<BrokerRun>& run, std::
           run->state_machine_violation = fmt::format(
               "two nodes applied different entries at index {} (terms {} and {})", entry.index, it->second.first,
               value.first);
-          stop_on_state_machine_violation(world);
+          stop_on_safety_violation(world);
         }
         BrokerRun::Applied& a = applied_here();
         if (entry.index <= a.last_index && run->state_machine_violation.empty()) {
           run->state_machine_violation =
               fmt::format("{} applied index {} again at {} us after applying up to {} (its state was rewound)",
                           world.node_name(index), entry.index, world.now_us(), a.last_index);
-          stop_on_state_machine_violation(world);
+          stop_on_safety_violation(world);
         }
         a.last_index = std::max(a.last_index, entry.index);
       };
@@ -237,7 +240,7 @@ void add_brokers(sim::World& world, const std::shared_ptr<BrokerRun>& run, std::
               fmt::format("{} installed a snapshot at index {} at {} us after applying up to {} in the same "
                           "incarnation (its state was rewound)",
                           world.node_name(index), snapshot.index, world.now_us(), a.last_index);
-          stop_on_state_machine_violation(world);
+          stop_on_safety_violation(world);
         }
         a.last_index = std::max(a.last_index, snapshot.index);
       };

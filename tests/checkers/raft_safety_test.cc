@@ -62,6 +62,15 @@ TEST(RaftSafety, LeaderCompleteness) {
   EXPECT_TRUE(has(r, "raft-leader-completeness")) << r.to_string();
 }
 
+TEST(RaftSafety, CommitDurability) {
+  auto snaps = healthy();
+  // n2 had entries 1..2 committed and then dropped index 2 (truncate_on_matching_prefix).
+  snaps.push_back(node("n2", 45, 2, RaftRole::follower, {{1, 11}}, 2));
+  CheckReport r = check_raft_safety(snaps);
+  EXPECT_TRUE(has(r, "raft-commit-durability")) << r.to_string();
+  EXPECT_EQ(r.violations.size(), 1u) << r.to_string();
+}
+
 TEST(RaftSafety, StateMachineSafety) {
   auto snaps = healthy();
   snaps.push_back(node("n3", 40, 4, RaftRole::follower, {{1, 11}, {3, 31}}, 2));
@@ -169,12 +178,27 @@ void leader_completeness(const std::vector<RaftNodeSnapshot>& snaps, CheckReport
   }
 }
 
+// By the definition: every index up to the commit index is held.
+void commit_durability(const std::vector<RaftNodeSnapshot>& snaps, CheckReport& report) {
+  for (const RaftNodeSnapshot& s : snaps) {
+    std::int64_t held = 0;
+    while (held < s.commit_index && held < static_cast<std::int64_t>(s.log.size())) ++held;
+    if (held == s.commit_index) continue;
+    report.add({"raft-commit-durability",
+                fmt::format("{} (at {}) has commit index {} but its log ends at index {}: it dropped entries "
+                            "it knew committed",
+                            s.node, s.time, s.commit_index, s.log.size()),
+                {}, {}, s.time, s.time});
+  }
+}
+
 CheckReport check(const std::vector<RaftNodeSnapshot>& snapshots) {
   CheckReport report;
   election_safety(snapshots, report);
   log_matching(snapshots, report);
   leader_completeness(snapshots, report);
   state_machine_safety(snapshots, report);
+  commit_durability(snapshots, report);
   return report;
 }
 

@@ -20,7 +20,7 @@ struct Caught {
 
 constexpr Caught kCaught[] = {
     {"append_from_stale_term", "partition-majority", 8, "raft-state-machine-safety"},
-    {"truncate_on_matching_prefix", "retry-storm", 2, "raft-state-machine-safety"},
+    {"truncate_on_matching_prefix", "retry-storm", 2, "raft-commit-durability"},
     {"append_reply_before_fsync", "crash-restart-all", 3, "raft-state-machine-safety"},
     {"publish_ack_before_commit", "retry-storm", 1, "linearizability"},
     {"follower_local_read", "retry-storm", 4, "linearizability"},
