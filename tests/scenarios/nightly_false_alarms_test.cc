@@ -18,6 +18,9 @@
 //   events that followed; the subscriber, blocked in subscribe() for 4.9 s, recorded them
 //   only when it returned. Subscribers now take events through a listener as they arrive,
 //   and a subscribe on a broker that restarted ends at once.
+// - liveness (snapshot-catchup 3963, found in seeds 2001-5000): 14% message loss went on
+//   after the heal, and a quiet-period publish lost ten round trips in a row and ended
+//   info. The heal now stops message faults too.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -36,7 +39,7 @@ constexpr Seed kNightlyFalseAlarms[] = {
     {"big-cluster", 460},     {"big-cluster", 558},     {"big-cluster", 694},
     {"partition-flaky", 252}, {"partition-flaky", 556}, {"partition-flaky", 763},
     {"partition-flaky", 878}, {"partition-flaky", 1214}, {"presence-churn", 966},
-    {"snapshot-catchup", 1916}, {"snapshot-catchup", 1999},
+    {"snapshot-catchup", 1916}, {"snapshot-catchup", 1999}, {"snapshot-catchup", 3963},
 };
 
 class NightlyFalseAlarm : public ::testing::TestWithParam<Seed> {};
