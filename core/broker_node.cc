@@ -8,11 +8,6 @@
 
 namespace simbus::core {
 
-std::uint64_t node_session_id(NodeId node, std::uint64_t incarnation) {
-  return (1ULL << 63) | (static_cast<std::uint64_t>(node & 0x7fffffffu) << 32) |
-         (incarnation & 0xffffffffULL);
-}
-
 BrokerNode::BrokerNode(std::shared_ptr<Env> env, BrokerConfig config, BrokerHooks hooks)
     : env_(std::move(env)),
       config_(std::move(config)),

@@ -147,8 +147,4 @@ class BrokerNode : public std::enable_shared_from_this<BrokerNode> {
   std::uint64_t fanout_next_ = 0;
 };
 
-// This node's session id (client_id) for the commands it forwards: distinct from any
-// external client's (top bit set) and from its other incarnations'.
-std::uint64_t node_session_id(NodeId node, std::uint64_t incarnation);
-
 }  // namespace simbus::core

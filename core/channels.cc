@@ -68,6 +68,17 @@ struct SnapState {
 
 }  // namespace
 
+std::uint64_t node_session_id(NodeId node, std::uint64_t incarnation) {
+  SIMBUS_ASSERT(node <= 0x7fffffffu);
+  SIMBUS_ASSERT(incarnation <= 0xffffffffULL);
+  return (1ULL << 63) | (static_cast<std::uint64_t>(node) << 32) | incarnation;
+}
+
+std::optional<NodeSessionOrigin> node_session_origin(std::uint64_t client_id) {
+  if ((client_id >> 63) == 0) return std::nullopt;
+  return NodeSessionOrigin{static_cast<NodeId>((client_id >> 32) & 0x7fffffffu), client_id & 0xffffffffULL};
+}
+
 ChannelState::ChannelState(ChannelConfig config, Bugs bugs)
     : config_(std::move(config)), bugs_(bugs) {
   SIMBUS_ASSERT(config_.history_per_channel_max <= history_per_channel_max_limit);
@@ -101,7 +112,8 @@ ApplyOutcome ChannelState::apply(std::uint64_t index, const Command& command,
   // A node's command: keep what it answered its connections, for a node that will skip
   // this entry by installing a snapshot (ApplyOutcome::replies_again).
   std::vector<Effect> replies;
-  if ((command.client_id >> 63) != 0) ctx.replies = &replies;
+  ctx.origin = node_session_origin(command.client_id);
+  if (ctx.origin) ctx.replies = &replies;
   for (const Op& op : command.ops) {
     const Status status = apply_op(ctx, op, result);
     if (status != Status::ok && result.status == Status::ok) result.status = status;
@@ -274,6 +286,9 @@ Status ChannelState::apply_unsubscribe(Ctx& ctx, const UnsubscribeOp& op, bool r
     if (reply && conn != connections_.end()) {
       send_to(ctx, conn->second.node, conn->second.incarnation, op.socket_id,
               UnsubscribeReply{op.socket_id, op.channel, Status::not_subscribed});
+    } else if (reply && ctx.origin) {
+      send_to(ctx, ctx.origin->node, ctx.origin->incarnation, op.socket_id,
+              UnsubscribeReply{op.socket_id, op.channel, Status::not_subscribed});
     }
     return Status::not_subscribed;
   }
@@ -301,7 +316,16 @@ Status ChannelState::apply_unsubscribe(Ctx& ctx, const UnsubscribeOp& op, bool r
 
 Status ChannelState::apply_client_event(Ctx& ctx, const ClientEventOp& op) {
   auto conn = connections_.find(op.socket_id);
-  if (conn == connections_.end()) return Status::unknown_socket;
+  if (conn == connections_.end()) {
+    // Subscribed to nothing, so the cluster has no record of the connection; its node
+    // checked that it owns it, and answers it (left unanswered, the client waits out its
+    // timeout for a refusal).
+    if (ctx.origin) {
+      send_to(ctx, ctx.origin->node, ctx.origin->incarnation, op.socket_id,
+              ClientEventReply{op.socket_id, op.channel, Status::not_subscribed, 0});
+    }
+    return Status::not_subscribed;
+  }
   const NodeId node = conn->second.node;
   const std::uint64_t incarnation = conn->second.incarnation;
   auto reply = [&](Status status, std::uint64_t seq) {

@@ -32,6 +32,16 @@ static_assert(channels_max <= serial::list_elements_max);
 static_assert(sessions_max_limit <= serial::list_elements_max);
 static_assert(history_per_channel_max_limit <= serial::list_elements_max);
 
+// A node's session id (client_id) for the commands it forwards: distinct from any external
+// client's (top bit set) and from its other incarnations' (which must fit in 32 bits).
+std::uint64_t node_session_id(NodeId node, std::uint64_t incarnation);
+struct NodeSessionOrigin {
+  NodeId node = 0;
+  std::uint64_t incarnation = 0;
+};
+// The node (and incarnation) that forwarded a command; nullopt for an external client's.
+std::optional<NodeSessionOrigin> node_session_origin(std::uint64_t client_id);
+
 // An event kept in a channel's history for resume.
 struct RetainedEvent {
   std::uint64_t seq = 0;
@@ -139,6 +149,9 @@ class ChannelState {
     NodeId effects_for = 0;
     std::vector<Effect>* effects = nullptr;
     std::vector<Effect>* replies = nullptr;  // every node's replies, unfiltered (node sessions)
+    // The node whose batch this is: where an op of a connection the cluster does not know
+    // (subscribed to nothing) is answered.
+    std::optional<NodeSessionOrigin> origin;
   };
 
   Status apply_op(Ctx& ctx, const Op& op, CommandResult& result);

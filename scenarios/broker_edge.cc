@@ -416,9 +416,17 @@ class Prober {
     const std::string held = "private-edge-held";
     auto joined = subscribe(holder, node, *holder_socket, held, "");
     if (!joined) return false;
-    // The sender is on another channel: a connection on none is not yet known to the
-    // replicated state, and its client events go unanswered (not judged here).
     if (joined->status != core::Status::ok) return fail("a private subscribe with valid auth was refused");
+    // A connection on no channel at all is unknown to the replicated state; its node must
+    // still answer (it once stayed silent, and the client waited out its timeout).
+    {
+      auto reply = sender.client_event(node, core::ClientEventRequest{*sender_socket, held, "client-x", "{}"});
+      if (!reply) return fail("a client event from a connection subscribed to nothing got no answer");
+      if (reply->status == core::Status::ok) {
+        return fail("a client event from a connection subscribed to nothing was accepted");
+      }
+    }
+    // Then from a connection on another channel.
     auto own = subscribe(sender, node, *sender_socket, "private-edge-own", "");
     if (!own) return false;
     if (own->status != core::Status::ok) return fail("a private subscribe with valid auth was refused");

@@ -154,6 +154,30 @@ TEST_F(ChannelsTest, ClientEventsOnlyOnPrivateAndNeverEchoed) {
             nullptr);  // unknown socket: nobody to answer
 }
 
+// A connection subscribed to nothing is unknown to the cluster; its node forwarded the op,
+// so the refusal goes to that node (found by broker-limits: the client waited out 5 s).
+TEST_F(ChannelsTest, OpsOfAConnectionSubscribedToNothingAreAnsweredThroughItsNode) {
+  const std::uint64_t node_session = node_session_id(2, 7);
+  ASSERT_EQ(node_session_origin(node_session)->node, 2u);
+  ASSERT_EQ(node_session_origin(node_session)->incarnation, 7u);
+  ASSERT_FALSE(node_session_origin(12345).has_value());
+  auto out = run(ClientEventOp{"s9", "private-a", "client-x", "{}"}, node_session, 1);
+  ASSERT_EQ(out.effects.size(), 1u);
+  EXPECT_EQ(out.effects[0].node, 2u);
+  EXPECT_EQ(out.effects[0].incarnation, 7u);
+  const auto* reply = find<ClientEventReply>(out);
+  ASSERT_NE(reply, nullptr);
+  EXPECT_EQ(reply->socket_id, "s9");
+  EXPECT_EQ(reply->status, Status::not_subscribed);
+  out = run(UnsubscribeOp{"s9", "private-a"}, node_session, 2);
+  const auto* unsub = find<UnsubscribeReply>(out);
+  ASSERT_NE(unsub, nullptr);
+  EXPECT_EQ(unsub->status, Status::not_subscribed);
+  EXPECT_EQ(out.effects[0].node, 2u);
+  // An external client's command has no node to answer through.
+  EXPECT_TRUE(run(ClientEventOp{"s9", "private-a", "client-x", "{}"}, 99, 1).effects.empty());
+}
+
 TEST_F(ChannelsTest, PresenceMemberIsUserNotConnection) {
   subscribe("1.9", "presence-r", "watcher");
   auto first = subscribe("1.1", "presence-r", "alice");
