@@ -26,7 +26,7 @@ bench: build
 	$(BUILD_DIR)/bin/simbus-bench
 
 nightly: build
-	$(BUILD_DIR)/bin/simbus suite nightly
+	$(BUILD_DIR)/bin/simbus suite nightly --jobs $(JOBS)
 
 clean:
 	rm -rf $(BUILD_DIR)
