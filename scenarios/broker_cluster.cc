@@ -273,6 +273,17 @@ void record_event(BrokerRun& run, const std::string& session, const core::EventM
   run.deliveries.deliveries.push_back(std::move(d));
 }
 
+// A notice that events first_seq.. no longer reach the session (past the history).
+void record_missed(BrokerRun& run, const std::string& session, const core::MissedEvents& missed, std::int64_t now_us) {
+  checkers::Delivery d;
+  d.session = session;
+  d.channel = missed.channel;
+  d.kind = checkers::DeliveryKind::missed;
+  d.seq = static_cast<std::int64_t>(missed.first_seq);
+  d.time = now_us;
+  run.deliveries.deliveries.push_back(std::move(d));
+}
+
 core::ClientConfig client_config(const BrokerRun& run, bool ordered) {
   core::ClientConfig config;
   config.brokers.assign(run.brokers.begin(), run.brokers.end());
@@ -395,13 +406,7 @@ void subscriber_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, s
         record_event(*run, session, *e, world.now_us());
         last_seq[e->channel] = std::max(last_seq[e->channel], e->seq);
       } else if (auto* missed = std::get_if<core::MissedEvents>(&m)) {
-        checkers::Delivery d;
-        d.session = session;
-        d.channel = missed->channel;
-        d.kind = checkers::DeliveryKind::missed;
-        d.seq = static_cast<std::int64_t>(missed->first_seq);
-        d.time = world.now_us();
-        run->deliveries.deliveries.push_back(std::move(d));
+        record_missed(*run, session, *missed, world.now_us());
         last_seq[missed->channel] = std::max(last_seq[missed->channel], missed->last_seq);
       } else if (std::holds_alternative<core::SessionExpired>(m)) {
         expired = true;
@@ -532,13 +537,7 @@ void raw_resumer_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, 
           last_seq[e->channel] = std::max(last_seq[e->channel], e->seq);
         } else if (auto* missed = std::get_if<core::MissedEvents>(&m);
                    missed != nullptr && missed->socket_id == *socket) {
-          checkers::Delivery d;
-          d.session = session;
-          d.channel = missed->channel;
-          d.kind = checkers::DeliveryKind::missed;
-          d.seq = static_cast<std::int64_t>(missed->first_seq);
-          d.time = world.now_us();
-          run->deliveries.deliveries.push_back(std::move(d));
+          record_missed(*run, session, *missed, world.now_us());
           last_seq[missed->channel] = std::max(last_seq[missed->channel], missed->last_seq);
         }
       }

@@ -20,17 +20,8 @@ namespace {
 
 using namespace simbus;
 
-struct CommitRun {
-  std::int64_t commits = 0;
-  std::int64_t virtual_us = 0;
-};
-
-// `clients` publishers each commit `publishes` events, one at a time, on a 3-node cluster.
-CommitRun run_commits(std::uint64_t seed, int clients, int publishes) {
-  std::string error;
-  sim::WorldOptions options;
-  options.seed = seed;
-  sim::World world(options, sim::make_strategy("random", &error));
+// Nodes 1-3 of `world`: a 3-node broker cluster with the default configuration.
+std::vector<sim::NodeIndex> add_three_brokers(sim::World& world) {
   std::vector<sim::NodeIndex> brokers{1, 2, 3};
   for (auto index : brokers) {
     auto boot = [&world, index, brokers] {
@@ -43,6 +34,21 @@ CommitRun run_commits(std::uint64_t seed, int clients, int publishes) {
     world.add_node(fmt::format("b{}", index), boot);
     world.spawn(index, "boot", boot);
   }
+  return brokers;
+}
+
+struct CommitRun {
+  std::int64_t commits = 0;
+  std::int64_t virtual_us = 0;
+};
+
+// `clients` publishers each commit `publishes` events, one at a time, on a 3-node cluster.
+CommitRun run_commits(std::uint64_t seed, int clients, int publishes) {
+  std::string error;
+  sim::WorldOptions options;
+  options.seed = seed;
+  sim::World world(options, sim::make_strategy("random", &error));
+  const std::vector<sim::NodeIndex> brokers = add_three_brokers(world);
   auto result = std::make_shared<CommitRun>();
   auto done = std::make_shared<int>(0);
   std::int64_t first_commit_us = -1;
@@ -109,18 +115,7 @@ QuietRun run_quiet(std::uint64_t seed, bool publisher) {
   options.seed = seed;
   options.time_us_max = 2 * kQuietLife_us;
   sim::World world(options, sim::make_strategy("random", &error));
-  std::vector<sim::NodeIndex> brokers{1, 2, 3};
-  for (auto index : brokers) {
-    auto boot = [&world, index, brokers] {
-      auto env = std::make_shared<scenarios::SimEnv>(world, index);
-      core::BrokerConfig config;
-      config.raft.members.assign(brokers.begin(), brokers.end());
-      auto node = std::make_shared<core::BrokerNode>(env, config);
-      node->run();
-    };
-    world.add_node(fmt::format("b{}", index), boot);
-    world.spawn(index, "boot", boot);
-  }
+  const std::vector<sim::NodeIndex> brokers = add_three_brokers(world);
   auto commits = std::make_shared<std::int64_t>(0);
   if (publisher) {
     const sim::NodeIndex node = world.add_node("client");
