@@ -118,6 +118,24 @@ def mutants_of_line(text):
 BUG_CONDITION = re.compile(r"\bif \(bugs_?\.has\(Bug::")
 
 
+def scan_to_match(codes, line, pos, opening, closing):
+    """From the `opening` at codes[line][pos] to just past its matching `closing`, across
+    lines: (line, position past it, the text scanned), or None if it never closes."""
+    depth, text = 0, ""
+    while line < len(codes):
+        code = codes[line]
+        while pos < len(code):
+            ch = code[pos]
+            depth += ch == opening
+            depth -= ch == closing
+            text += ch
+            pos += 1
+            if depth == 0:
+                return line, pos, text
+        line, pos = line + 1, 0
+    return None
+
+
 def bug_only_lines(lines):
     """Line numbers (1-based) that run only with a seeded bug on: the condition and body of
     an `if (bugs_.has(Bug::X) ...)` whose condition has no `||` (so it is false with no bug
@@ -131,38 +149,16 @@ def bug_only_lines(lines):
         if not m:
             continue
         # The condition: from its `(` to the matching `)`, across lines.
-        line, pos, depth, cond = i, code.index("(", m.start()), 0, ""
-        while line < len(codes):
-            text = codes[line]
-            while pos < len(text):
-                ch = text[pos]
-                depth += ch == "("
-                depth -= ch == ")"
-                cond += ch
-                pos += 1
-                if depth == 0:
-                    break
-            if depth == 0:
-                break
-            line, pos = line + 1, 0
-        if depth != 0 or "||" in cond:
+        found = scan_to_match(codes, i, code.index("(", m.start()), "(", ")")
+        if found is None or "||" in found[2]:
             continue
+        line, pos, _ = found
         skip.update(range(i + 1, line + 2))  # the condition's lines (1-based)
         rest = codes[line][pos:].strip()
         if rest.startswith("{"):
             # The body: up to the matching `}` (an `else` after it is not skipped).
-            braces, body_line, body_pos = 0, line, codes[line].index("{", pos)
-            while body_line < len(codes):
-                text = codes[body_line]
-                while body_pos < len(text):
-                    braces += text[body_pos] == "{"
-                    braces -= text[body_pos] == "}"
-                    body_pos += 1
-                    if braces == 0:
-                        break
-                if braces == 0:
-                    break
-                body_line, body_pos = body_line + 1, 0
+            body = scan_to_match(codes, line, codes[line].index("{", pos), "{", "}")
+            body_line = len(codes) if body is None else body[0]
             skip.update(range(line + 2, body_line + 1))
         elif not rest:
             skip.add(line + 2)  # a one-statement body on the next line
