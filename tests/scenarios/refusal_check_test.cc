@@ -8,6 +8,7 @@
 #include <string>
 
 #include "scenarios/broker_cluster.h"
+#include "tests/scenarios/broker_verdict.h"
 #include "scenarios/scenario.h"
 #include "sim/strategy.h"
 #include "sim/world.h"
@@ -15,34 +16,12 @@
 namespace simbus::scenarios {
 namespace {
 
-struct Verdict {
-  bool ok = false;
-  std::string check;
-  std::string message;
-};
-
-// One seed of a fault-free 3-node cluster with presence members, judged as run_scenario
-// judges a registered scenario: the world runs, then the end checks.
+// One seed of a fault-free 3-node cluster with presence members.
 Verdict run_fault_free(std::uint64_t seed, const std::string& member_client_event) {
   BrokerScenarioOptions options;
   options.presence = true;
   options.member_client_event = member_client_event;
-  sim::WorldOptions world_options;
-  world_options.seed = seed;
-  world_options.steps_max = 1'000'000;
-  world_options.time_us_max = 120'000'000;
-  std::string error;
-  std::shared_ptr<sim::Strategy> strategy = sim::make_strategy("random", &error);
-  EXPECT_TRUE(strategy != nullptr) << error;
-  sim::World world(world_options, strategy);
-  const Params params(broker_params(3), {});
-  ScenarioContext ctx(world, params, "");
-  setup_broker_scenario(ctx, options);
-  const sim::RunOutcome outcome = world.run();
-  if (outcome.status != sim::RunStatus::kOk) return {false, outcome.check, outcome.message};
-  for (auto& check : ctx.end_checks()) check();
-  if (const auto& failure = world.failure()) return {false, failure->first, failure->second};
-  return {true, "", ""};
+  return run_broker_options(seed, options);
 }
 
 TEST(FaultFreeRefusal, AClientEventTheBrokerRefusesFailsLiveness) {

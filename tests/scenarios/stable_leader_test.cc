@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "scenarios/broker_cluster.h"
+#include "tests/scenarios/broker_verdict.h"
 #include "scenarios/broker_nemesis.h"
 #include "scenarios/scenario.h"
 #include "sim/strategy.h"
@@ -39,33 +40,12 @@ TEST(StableLeaderJudge, FailsOnAnotherLeader) {
   EXPECT_EQ(judge_stable_leader("b1", 3, {{"b1", 3, true}, {"b2", 3, true}}), "b2 leads term 3 instead of b1");
 }
 
-struct Verdict {
-  bool ok = false;
-  std::string check;
-  std::string message;
-};
-
 Verdict run_stable_leader(std::uint64_t seed, bool pre_vote) {
   BrokerScenarioOptions options;
   options.nemesis = kStableLeader;
   options.fault_period_us = 8'000'000;
   options.pre_vote = pre_vote;
-  sim::WorldOptions world_options;
-  world_options.seed = seed;
-  world_options.steps_max = 1'000'000;
-  world_options.time_us_max = 120'000'000;
-  std::string error;
-  std::shared_ptr<sim::Strategy> strategy = sim::make_strategy("random", &error);
-  EXPECT_TRUE(strategy != nullptr) << error;
-  sim::World world(world_options, strategy);
-  const Params params(broker_params(3), {});
-  ScenarioContext ctx(world, params, "");
-  setup_broker_scenario(ctx, options);
-  const sim::RunOutcome outcome = world.run();
-  if (outcome.status != sim::RunStatus::kOk) return {false, outcome.check, outcome.message};
-  for (auto& check : ctx.end_checks()) check();
-  if (const auto& failure = world.failure()) return {false, failure->first, failure->second};
-  return {true, "", ""};
+  return run_broker_options(seed, options);
 }
 
 TEST(StableLeaderScenario, WithoutPreVoteACutOffFollowerRaisesItsTerm) {
