@@ -1,10 +1,12 @@
 #include "scenarios/suite.h"
 
+#include "base/assert.h"
+
 namespace simbus::scenarios {
 namespace {
 
-const std::vector<Suite>& suites() {
-  static const std::vector<Suite> all = {
+std::vector<Suite>& suites() {
+  static std::vector<Suite> all = {
       {"smoke",
        "seconds: every runtime scenario on a few seeds, every broker scenario on one to three",
        {
@@ -117,6 +119,15 @@ const std::vector<Suite>& suites() {
 }
 
 }  // namespace
+
+void add_suite_entries(const std::string& suite, const std::vector<SuiteEntry>& entries) {
+  for (Suite& s : suites()) {
+    if (s.name != suite) continue;
+    s.entries.insert(s.entries.end(), entries.begin(), entries.end());
+    return;
+  }
+  SIMBUS_ASSERT_MSG(false, "add_suite_entries: no such suite");
+}
 
 const Suite* find_suite(const std::string& name) {
   for (const Suite& s : suites()) {

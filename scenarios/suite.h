@@ -24,6 +24,9 @@ struct Suite {
 };
 
 const Suite* find_suite(const std::string& name);
+// Appends entries to a built-in suite ("smoke", "ci", "nightly"): a system under test that
+// lives outside scenarios/ (targets/) adds its scenarios to the suites when it registers.
+void add_suite_entries(const std::string& suite, const std::vector<SuiteEntry>& entries);
 std::vector<const Suite*> all_suites();
 
 }  // namespace simbus::scenarios

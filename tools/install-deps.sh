@@ -7,6 +7,7 @@ packages=(
   cmake ninja-build g++ clang libclang-rt-14-dev ccache
   libboost-context-dev libfmt-dev libgtest-dev libgmock-dev librapidcheck-dev
   libbenchmark-dev libcli11-dev nlohmann-json3-dev libssl-dev
+  libraft-dev
 )
 
 missing=()

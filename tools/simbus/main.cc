@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "scenarios/scenario.h"
+#include "targets/targets.h"
 #include "tools/simbus/command.h"
 
 namespace simbus::cli {
@@ -40,6 +41,7 @@ std::string& program_path_storage();
 
 int main(int argc, char** argv) {
   using namespace simbus::cli;
+  simbus::targets::register_all();
   if (argc > 0 && argv[0] != nullptr) program_path_storage() = argv[0];
   CLI::App app{"simbus: deterministic simulation and checking of concurrent and distributed programs"};
   app.require_subcommand(1);

@@ -1,0 +1,6 @@
+// Debian's raft.h has no extern "C" guard of its own.
+#pragma once
+
+extern "C" {
+#include <raft.h>
+}
