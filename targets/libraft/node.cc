@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "base/assert.h"
@@ -15,6 +17,16 @@ namespace simbus::targets::libraft {
 namespace {
 
 constexpr const char* kLogFile = "log";
+
+// SIMBUS_LIBRAFT_TRACE=1 prints every io call and completion to stderr: for triage of a
+// failure against the library's source. Output only; it changes no decision.
+bool trace_on() {
+  static const bool on = [] {
+    const char* v = std::getenv("SIMBUS_LIBRAFT_TRACE");
+    return v != nullptr && v[0] == '1';
+  }();
+  return on;
+}
 
 Node& node_of(raft_io* io) { return *static_cast<Node*>(io->impl); }
 Node& node_of(raft_fsm* fsm) { return *static_cast<Node*>(fsm->data); }
@@ -112,7 +124,10 @@ const ServerInfo* ClusterShared::server_at(sim::NodeIndex node) const {
 }
 
 void ClusterShared::adapter_failure(const std::string& message) { world->fail("libraft-adapter", message); }
-void ClusterShared::contract_failure(const std::string& message) { world->fail("libraft-io-contract", message); }
+void ClusterShared::contract_failure(const std::string& message) {
+  if (!tolerate_contract) return world->fail("libraft-io-contract", message);
+  if (contract_reports.size() < 10) contract_reports.push_back(message);
+}
 
 struct Node::PendingApply {
   struct raft_apply req{};
@@ -147,6 +162,23 @@ std::size_t log_entries(const raft_log& log) {
 }
 
 std::uint64_t Node::last_index() const { return raft_last_index(const_cast<raft*>(&raft_)); }
+
+template <typename... Args>
+void Node::trace(fmt::format_string<Args...> f, Args&&... args) const {
+  if (!trace_on()) return;
+  std::fprintf(stderr, "%lld %s: %s\n", static_cast<long long>(world_.now_us()), self_.address.c_str(),
+               fmt::format(f, std::forward<Args>(args)...).c_str());
+}
+
+std::string Node::describe() const {
+  if (!started_) return fmt::format("{}: starting", self_.address);
+  static const char* kStates[] = {"unavailable", "follower", "candidate", "leader"};
+  return fmt::format("{}: {} term {} vote {} log {}..{} stored {} commit {} applied {} disk-next {} queued {}/{}/{}",
+                     self_.address, raft_.state < 4 ? kStates[raft_.state] : "?", raft_.current_term,
+                     raft_.voted_for, raft_.log.offset + 1, raft_last_index(const_cast<raft*>(&raft_)),
+                     raft_.last_stored, raft_.commit_index, raft_.last_applied, disk_next_index_, events_.size(),
+                     outbox_.size(), disk_ops_.size());
+}
 
 std::uint64_t Node::leader_hint() const {
   if (!started_ || raft_.state != RAFT_FOLLOWER) return 0;
@@ -369,6 +401,11 @@ void Node::drive() {
 }
 
 void Node::observe() {
+  if (trace_on() && (raft_.state != traced_state_ || raft_.current_term != traced_term_)) {
+    traced_state_ = raft_.state;
+    traced_term_ = raft_.current_term;
+    trace("now {}", describe());
+  }
   NodeView v;
   v.node = self_.address;
   v.id = self_.id;
@@ -477,15 +514,22 @@ void Node::disk_loop() {
         if (cluster_.disk_faults_on &&
             world_.draw_chance(sim::DataTag::kNemesis, cluster_.append_error_per_million, 1'000'000)) {
           cluster_.disk_errors += 1;
+          cluster_.disk_failed.insert(self_.id);
           // A failed write leaves nothing behind; the entries it carried are not stored.
-          push_event([this, req = op.append_req, cb = op.append_cb] { cb(req, RAFT_IOERR); });
+          push_event([this, req = op.append_req, cb = op.append_cb, first = op.records.front().index] {
+            trace("append from {} completes: injected error", first);
+            cb(req, RAFT_IOERR);
+          });
           break;
         }
         if (op.records.front().index != disk_next_index_) {
           // An earlier append failed, and this one would leave a hole in the log file: it
           // fails too (as an io whose write failed refuses what depends on that write).
           cluster_.disk_errors += 1;
-          push_event([this, req = op.append_req, cb = op.append_cb] { cb(req, RAFT_IOERR); });
+          push_event([this, req = op.append_req, cb = op.append_cb, first = op.records.front().index] {
+            trace("append from {} completes: error (it follows a failed write)", first);
+            cb(req, RAFT_IOERR);
+          });
           break;
         }
         Bytes bytes;
@@ -505,7 +549,10 @@ void Node::disk_loop() {
                                     EntryView{r.term, entry_digest(r.type, r.data.data(), r.data.size())},
                                     world_.now_us());
         }
-        push_event([this, req = op.append_req, cb = op.append_cb] { cb(req, 0); });
+        push_event([this, req = op.append_req, cb = op.append_cb, first = op.records.front().index] {
+          trace("append from {} completes: ok", first);
+          cb(req, 0);
+        });
         break;
       }
       case DiskOp::Kind::kTruncate: {
@@ -522,6 +569,7 @@ void Node::disk_loop() {
         if (cluster_.disk_faults_on &&
             world_.draw_chance(sim::DataTag::kNemesis, cluster_.snapshot_error_per_million, 1'000'000)) {
           cluster_.disk_errors += 1;
+          cluster_.disk_failed.insert(self_.id);
           push_event([this, req = op.snapshot_req, cb = op.snapshot_cb] { cb(req, RAFT_IOERR); });
           break;
         }
@@ -538,7 +586,10 @@ void Node::disk_loop() {
           disk_next_index_ = op.snapshot.index + 1;
         }
         snapshot_ = std::move(op.snapshot);
-        push_event([this, req = op.snapshot_req, cb = op.snapshot_cb] { cb(req, 0); });
+        push_event([this, req = op.snapshot_req, cb = op.snapshot_cb, index = snapshot_->index] {
+          trace("snapshot_put {} completes: ok", index);
+          cb(req, 0);
+        });
         break;
       }
     }
@@ -697,6 +748,7 @@ int Node::io_append(raft_io_append* req, const raft_entry entries[], unsigned n,
     return RAFT_INVALID;
   }
   const std::uint64_t first = last - n + 1;
+  trace("append {}..{} (stored {})", first, last, raft_.last_stored);
   DiskOp op;
   op.kind = DiskOp::Kind::kAppend;
   op.append_req = req;
@@ -723,6 +775,7 @@ int Node::io_append(raft_io_append* req, const raft_entry entries[], unsigned n,
 }
 
 int Node::io_truncate(raft_index index) {
+  trace("truncate from {} (log {}..{}, stored {})", index, raft_.log.offset + 1, raft_last_index(&raft_), raft_.last_stored);
   if (index == 0) {
     cluster_.contract_failure(fmt::format("{}: truncate at index 0", self_.address));
     return RAFT_INVALID;
@@ -740,6 +793,7 @@ int Node::io_truncate(raft_index index) {
 
 int Node::io_snapshot_put(unsigned trailing, raft_io_snapshot_put* req, const raft_snapshot* s,
                           raft_io_snapshot_put_cb cb) {
+  trace("snapshot_put index {} term {} trailing {}", s->index, s->term, trailing);
   DiskOp op;
   op.kind = DiskOp::Kind::kSnapshot;
   op.snapshot_req = req;

@@ -15,8 +15,11 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "sim/world.h"
 #include "targets/libraft/disk_format.h"
@@ -52,6 +55,9 @@ struct ClusterShared {
   std::uint32_t snapshot_error_per_million = 0;
   bool disk_faults_on = false;
   std::uint64_t disk_errors = 0;
+  std::set<std::uint64_t> disk_failed;  // servers whose io reported a write error
+  bool tolerate_contract = false;        // contract_failure reports instead of failing
+  std::vector<std::string> contract_reports;
 
   const ServerInfo* server(std::uint64_t id) const;
   const ServerInfo* server_at(sim::NodeIndex node) const;
@@ -85,6 +91,8 @@ class Node : public std::enable_shared_from_this<Node> {
   std::uint64_t commit_index() const { return raft_.commit_index; }
   std::uint64_t leader_hint() const;
   const std::string& name() const { return self_.address; }
+  // One line of the node's state, for failure reports.
+  std::string describe() const;
 
   // Runs `call` on the driver as a step of its own (leadership transfer, membership).
   void post(std::function<void()> call);
@@ -130,6 +138,8 @@ class Node : public std::enable_shared_from_this<Node> {
   void reply(sim::NodeIndex to, const ClientReply& r);
   void push_event(std::function<void()> call);
   void write_file(const std::string& name, const Bytes& bytes);
+  template <typename... Args>
+  void trace(fmt::format_string<Args...> f, Args&&... args) const;
 
   // --- raft_io methods (the C trampolines in node.cc call these)
  public:
@@ -168,6 +178,8 @@ class Node : public std::enable_shared_from_this<Node> {
   std::int64_t tick_us_ = 0;
   std::int64_t next_tick_us_ = 0;
   raft_time last_time_ms_ = 0;
+  unsigned short traced_state_ = 0;  // SIMBUS_LIBRAFT_TRACE: the last state printed
+  std::uint64_t traced_term_ = 0;
 
   std::deque<Event> events_;
   sim::ObjectId events_object_ = sim::kNoObject;

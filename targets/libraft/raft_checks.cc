@@ -7,6 +7,14 @@
 namespace simbus::targets::libraft {
 
 void RaftChecks::fail(std::string check, std::string message) {
+  for (const std::string& t : tolerated_checks_) {
+    if (t != check) continue;
+    for (const RaftCheckFailure& f : tolerated_) {
+      if (f.check == check) return;
+    }
+    tolerated_.push_back(RaftCheckFailure{std::move(check), std::move(message)});
+    return;
+  }
   if (!failure_) failure_ = RaftCheckFailure{std::move(check), std::move(message)};
 }
 
@@ -36,13 +44,14 @@ void RaftChecks::observe(const NodeView& v, std::int64_t now_us) {
   // Leader append-only: while it leads a term, a leader's log only grows.
   if (v.leader && s.leader_term == v.term) {
     if (v.last_index < s.leader_last_index) {
-      return fail("raft-leader-append-only",
+      fail("raft-leader-append-only",
                   fmt::format("{} leading term {} shrank its log from {} to {} entries (at {} us)", v.node, v.term,
                               s.leader_last_index, v.last_index, now_us));
-    }
-    if (in_log(s.leader_last_index) && v.entry(s.leader_last_index) != s.leader_last) {
-      return fail("raft-leader-append-only", fmt::format("{} leading term {} overwrote its entry {} (at {} us)",
-                                                         v.node, v.term, s.leader_last_index, now_us));
+      if (failure_) return;
+    } else if (in_log(s.leader_last_index) && v.entry(s.leader_last_index) != s.leader_last) {
+      fail("raft-leader-append-only", fmt::format("{} leading term {} overwrote its entry {} (at {} us)", v.node,
+                                                  v.term, s.leader_last_index, now_us));
+      if (failure_) return;
     }
   }
   // Leader completeness: a new leader holds every entry committed before it.

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace simbus::targets::libraft {
 
@@ -50,6 +51,11 @@ class RaftChecks {
   // The node's io persisted this entry (every entry of every append).
   void persisted(const std::string& node, std::uint64_t index, const EntryView& e, std::int64_t now_us);
 
+  // A check named here is still evaluated, and its first violation kept in tolerated(),
+  // but it does not fail the run: the run goes on to show what the violation leads to.
+  void tolerate(const std::string& check) { tolerated_checks_.push_back(check); }
+  const std::vector<RaftCheckFailure>& tolerated() const { return tolerated_; }
+
   bool failed() const { return failure_.has_value(); }
   const std::optional<RaftCheckFailure>& failure() const { return failure_; }
   std::uint64_t commit_index_max() const { return committed_.empty() ? 0 : committed_.rbegin()->first; }
@@ -74,6 +80,8 @@ class RaftChecks {
   std::map<std::uint64_t, std::pair<EntryView, std::string>> applied_;              // index -> entry, node
   std::map<std::pair<std::uint64_t, std::uint64_t>, std::uint64_t> entry_digest_;   // (index, term) -> digest
   std::optional<RaftCheckFailure> failure_;
+  std::vector<std::string> tolerated_checks_;
+  std::vector<RaftCheckFailure> tolerated_;  // the first violation of each tolerated check
 };
 
 }  // namespace simbus::targets::libraft
