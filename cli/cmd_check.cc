@@ -20,7 +20,7 @@
 #include "checkers/model.h"
 #include "checkers/readers.h"
 #include "checkers/viz.h"
-#include "tools/simbus/command.h"
+#include "cli/command.h"
 
 namespace simbus::cli {
 namespace {
@@ -209,7 +209,9 @@ int run_check(const CheckOptions& options) {
   return kExitOk;
 }
 
-Runner make_check(CLI::App& app) {
+}  // namespace
+
+Runner add_check(CLI::App& app) {
   auto options = std::make_shared<CheckOptions>();
   CLI::App* sub = app.add_subcommand("check", "Check histories for linearizability (exit 0 yes, 1 no, 3 unknown, 2 bad input)");
   sub->add_option("files", options->files, "History files: Jepsen etcd logs, EDN, or JSON Lines")->required();
@@ -228,9 +230,5 @@ Runner make_check(CLI::App& app) {
                   "With --deliveries: presence views taken from this time (us) on must agree (default 0)");
   return [options] { return run_check(*options); };
 }
-
-}  // namespace
-
-SIMBUS_REGISTER_COMMAND(80, make_check);
 
 }  // namespace simbus::cli

@@ -8,9 +8,9 @@
 #include <memory>
 
 #include "sim/trace_file.h"
-#include "tools/simbus/command.h"
-#include "tools/simbus/run_common.h"
-#include "tools/simbus/trace_io.h"
+#include "cli/command.h"
+#include "cli/run_common.h"
+#include "cli/trace_io.h"
 
 namespace simbus::cli {
 namespace {
@@ -20,6 +20,8 @@ struct ReplayOptions {
   bool verbose = false;
   std::uint64_t until_step = 0;
 };
+
+}  // namespace
 
 Runner add_replay(CLI::App& app) {
   auto opts = std::make_shared<ReplayOptions>();
@@ -57,7 +59,4 @@ Runner add_replay(CLI::App& app) {
   };
 }
 
-SIMBUS_REGISTER_COMMAND(30, add_replay);
-
-}  // namespace
 }  // namespace simbus::cli

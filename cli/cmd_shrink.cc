@@ -6,10 +6,10 @@
 #include <cstdio>
 #include <memory>
 
-#include "tools/simbus/command.h"
-#include "tools/simbus/run_common.h"
-#include "tools/simbus/shrink.h"
-#include "tools/simbus/trace_io.h"
+#include "cli/command.h"
+#include "cli/run_common.h"
+#include "cli/shrink.h"
+#include "cli/trace_io.h"
 
 namespace simbus::cli {
 namespace {
@@ -19,6 +19,8 @@ struct ShrinkCmdOptions {
   std::string out_path;
   ShrinkOptions shrink;
 };
+
+}  // namespace
 
 Runner add_shrink(CLI::App& app) {
   auto opts = std::make_shared<ShrinkCmdOptions>();
@@ -75,7 +77,4 @@ Runner add_shrink(CLI::App& app) {
   };
 }
 
-SIMBUS_REGISTER_COMMAND(35, add_shrink);
-
-}  // namespace
 }  // namespace simbus::cli

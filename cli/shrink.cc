@@ -1,4 +1,4 @@
-#include "tools/simbus/shrink.h"
+#include "cli/shrink.h"
 
 #include <fmt/format.h>
 

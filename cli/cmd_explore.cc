@@ -15,9 +15,9 @@
 #include <optional>
 
 #include "sim/strategy.h"
-#include "tools/simbus/command.h"
-#include "tools/simbus/explore_report.h"
-#include "tools/simbus/run_common.h"
+#include "cli/command.h"
+#include "cli/explore_report.h"
+#include "cli/run_common.h"
 
 namespace simbus::cli {
 namespace {
@@ -249,6 +249,8 @@ void explore_enumerating(const ExploreOptions& opts, const scenarios::RunRequest
   summary->exhausted = strategy->exhausted();
 }
 
+}  // namespace
+
 Runner add_explore(CLI::App& app) {
   auto opts = std::make_shared<ExploreOptions>();
   auto* cmd = app.add_subcommand("explore", "run many executions (seeds, or an enumeration) and summarize failures");
@@ -318,7 +320,4 @@ Runner add_explore(CLI::App& app) {
   };
 }
 
-SIMBUS_REGISTER_COMMAND(25, add_explore);
-
-}  // namespace
 }  // namespace simbus::cli

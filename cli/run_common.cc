@@ -1,4 +1,4 @@
-#include "tools/simbus/run_common.h"
+#include "cli/run_common.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "tools/simbus/command.h"
+#include "cli/command.h"
 
 namespace simbus::cli {
 

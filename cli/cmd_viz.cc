@@ -7,10 +7,10 @@
 #include <memory>
 #include <set>
 
-#include "tools/simbus/command.h"
-#include "tools/simbus/run_common.h"
-#include "tools/simbus/trace_io.h"
-#include "tools/simbus/viz_html.h"
+#include "cli/command.h"
+#include "cli/run_common.h"
+#include "cli/trace_io.h"
+#include "cli/viz_html.h"
 
 namespace simbus::cli {
 namespace {
@@ -19,6 +19,8 @@ struct VizOptions {
   std::string path;
   std::string out_path;
 };
+
+}  // namespace
 
 Runner add_viz(CLI::App& app) {
   auto opts = std::make_shared<VizOptions>();
@@ -50,7 +52,4 @@ Runner add_viz(CLI::App& app) {
   };
 }
 
-SIMBUS_REGISTER_COMMAND(45, add_viz);
-
-}  // namespace
 }  // namespace simbus::cli

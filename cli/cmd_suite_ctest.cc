@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "scenarios/suite.h"
-#include "tools/simbus/command.h"
+#include "cli/command.h"
 
 namespace simbus::cli {
 namespace {
@@ -22,6 +22,8 @@ struct SuiteCtestOptions {
 
 // A CMake bracket argument never needs escaping (the text holds no "]==]").
 std::string cmake_arg(const std::string& s) { return "[==[" + s + "]==]"; }
+
+}  // namespace
 
 Runner add_suite_ctest(CLI::App& app) {
   auto opts = std::make_shared<SuiteCtestOptions>();
@@ -52,7 +54,4 @@ Runner add_suite_ctest(CLI::App& app) {
   };
 }
 
-SIMBUS_REGISTER_COMMAND(90, add_suite_ctest);
-
-}  // namespace
 }  // namespace simbus::cli

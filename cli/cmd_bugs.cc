@@ -5,10 +5,9 @@
 #include <string>
 
 #include "core/bugs.h"
-#include "tools/simbus/command.h"
+#include "cli/command.h"
 
 namespace simbus::cli {
-namespace {
 
 Runner add_bugs(CLI::App& app) {
   app.add_subcommand("bugs", "list the seeded bugs (switch one on with --bug NAME)");
@@ -21,7 +20,4 @@ Runner add_bugs(CLI::App& app) {
   };
 }
 
-SIMBUS_REGISTER_COMMAND(70, add_bugs);
-
-}  // namespace
 }  // namespace simbus::cli

@@ -4,10 +4,9 @@
 #include <cstdio>
 
 #include "scenarios/scenario.h"
-#include "tools/simbus/command.h"
+#include "cli/command.h"
 
 namespace simbus::cli {
-namespace {
 
 Runner add_list(CLI::App& app) {
   auto* cmd = app.add_subcommand("list", "list the built-in scenarios");
@@ -20,7 +19,4 @@ Runner add_list(CLI::App& app) {
   };
 }
 
-SIMBUS_REGISTER_COMMAND(10, add_list);
-
-}  // namespace
 }  // namespace simbus::cli

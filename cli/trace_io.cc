@@ -1,11 +1,11 @@
-#include "tools/simbus/trace_io.h"
+#include "cli/trace_io.h"
 
 #include <fmt/format.h>
 
 #include <charconv>
 
-#include "tools/simbus/command.h"
-#include "tools/simbus/run_common.h"
+#include "cli/command.h"
+#include "cli/run_common.h"
 
 namespace simbus::cli {
 

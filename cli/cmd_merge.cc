@@ -7,9 +7,9 @@
 #include <memory>
 #include <set>
 
-#include "tools/simbus/command.h"
-#include "tools/simbus/explore_report.h"
-#include "tools/simbus/run_common.h"
+#include "cli/command.h"
+#include "cli/explore_report.h"
+#include "cli/run_common.h"
 
 namespace simbus::cli {
 namespace {
@@ -25,6 +25,8 @@ std::string describe_params(const ExploreSummary& s) {
   for (const auto& [k, v] : s.params) out += fmt::format("{}{}={}", out.empty() ? "" : " ", k, v);
   return out.empty() ? "(none)" : out;
 }
+
+}  // namespace
 
 Runner add_merge(CLI::App& app) {
   auto opts = std::make_shared<MergeOptions>();
@@ -105,7 +107,4 @@ Runner add_merge(CLI::App& app) {
   };
 }
 
-SIMBUS_REGISTER_COMMAND(27, add_merge);
-
-}  // namespace
 }  // namespace simbus::cli

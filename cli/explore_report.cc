@@ -1,4 +1,4 @@
-#include "tools/simbus/explore_report.h"
+#include "cli/explore_report.h"
 
 #include <fmt/format.h>
 
@@ -7,7 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "tools/simbus/command.h"
+#include "cli/command.h"
 
 namespace simbus::cli {
 namespace {

@@ -7,8 +7,8 @@
 #include <memory>
 
 #include "scenarios/suite.h"
-#include "tools/simbus/command.h"
-#include "tools/simbus/run_common.h"
+#include "cli/command.h"
+#include "cli/run_common.h"
 
 namespace simbus::cli {
 namespace {
@@ -19,6 +19,8 @@ struct SuiteOptions {
   std::string bug;
   std::string strategy = "random";
 };
+
+}  // namespace
 
 Runner add_suite(CLI::App& app) {
   auto opts = std::make_shared<SuiteOptions>();
@@ -97,7 +99,4 @@ Runner add_suite(CLI::App& app) {
   };
 }
 
-SIMBUS_REGISTER_COMMAND(40, add_suite);
-
-}  // namespace
 }  // namespace simbus::cli

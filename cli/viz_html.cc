@@ -1,4 +1,4 @@
-#include "tools/simbus/viz_html.h"
+#include "cli/viz_html.h"
 
 #include <fmt/format.h>
 

@@ -6,9 +6,9 @@
 #include <memory>
 
 #include "sim/trace_file.h"
-#include "tools/simbus/command.h"
-#include "tools/simbus/run_common.h"
-#include "tools/simbus/trace_io.h"
+#include "cli/command.h"
+#include "cli/run_common.h"
+#include "cli/trace_io.h"
 
 namespace simbus::cli {
 namespace {
@@ -22,6 +22,8 @@ struct RunOptions {
   std::string history_path;
   std::string deliveries_path;
 };
+
+}  // namespace
 
 Runner add_run(CLI::App& app) {
   auto opts = std::make_shared<RunOptions>();
@@ -72,7 +74,4 @@ Runner add_run(CLI::App& app) {
   };
 }
 
-SIMBUS_REGISTER_COMMAND(20, add_run);
-
-}  // namespace
 }  // namespace simbus::cli

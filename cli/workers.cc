@@ -1,4 +1,4 @@
-#include "tools/simbus/workers.h"
+#include "cli/workers.h"
 
 #include <fmt/format.h>
 #include <poll.h>

@@ -37,7 +37,7 @@ void write_file_atomically(const std::string& path, const std::string& contents)
 
 }  // namespace simbus::cli
 
-#include "tools/simbus/workers.h"
+#include "cli/workers.h"
 
 namespace simbus::cli {
 // Runs one request and condenses it for workers and summaries (wall time measured here).
