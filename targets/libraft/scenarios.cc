@@ -524,9 +524,33 @@ void register_scenarios() {
     s.time_us_max = 120'000'000;
     s.determinism_seeds = 5;
     scenarios::register_scenario(std::move(s));
+    // Library bugs that every run of a scenario would otherwise stop at (RESULTS.md):
+    // the suites name them as must-find checks, or step around the one path that
+    // crashes the library, so that a red suite means something new.
+    const std::string name = v.name;
+    if (name == "libraft-disk-faults") {
+      // 0.15.0 truncates a leader's log when its append fails (RESULTS.md, finding 1).
+      smoke.push_back({v.name, {}, 3, "raft-leader-append-only"});
+      ci.push_back({v.name, {}, v.ci_seeds, "raft-leader-append-only"});
+      nightly.push_back({v.name, {}, 2'000, "raft-leader-append-only"});
+      continue;
+    }
+    if (name == "libraft-membership") {
+      // Rolling back a configuration whose entry was compacted crashes 0.15.0 (finding 5):
+      // the suites keep the whole log; RESULTS.md's sweep runs the compacting variant.
+      const std::vector<std::pair<std::string, std::string>> whole_log = {{"snapshot_threshold", "1000000"}};
+      smoke.push_back({v.name, whole_log, 2, ""});
+      ci.push_back({v.name, whole_log, v.ci_seeds, ""});
+      nightly.push_back({v.name, whole_log, 2'000, ""});
+      continue;
+    }
     smoke.push_back({v.name, {}, 2, ""});
     ci.push_back({v.name, {}, v.ci_seeds, ""});
-    nightly.push_back({v.name, {}, 2'000, ""});
+    // An append result sent to server 0 (finding 4) is reported, not failed, so the
+    // nightly goes on to show whether it leads anywhere worse.
+    nightly.push_back({v.name, name == "libraft-mixed" ? std::vector<std::pair<std::string, std::string>>{{"tolerate", "4"}}
+                                                       : std::vector<std::pair<std::string, std::string>>{},
+                       2'000, ""});
   }
   scenarios::add_suite_entries("smoke", smoke);
   scenarios::add_suite_entries("ci", ci);
