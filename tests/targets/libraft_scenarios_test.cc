@@ -73,6 +73,13 @@ TEST(LibraftScenarios, FaultFreeClusterCommitsEveryOperation) {
   EXPECT_TRUE(all_ok);
 }
 
+// An adapter false alarm, fixed: a client recorded a write as failed after refusals, but a
+// duplicated copy of its request reached a leader later and was applied.
+TEST(LibraftScenarios, ARefusedRequestIsNotRecordedAsFailed) {
+  const RunResult r = scenarios::run_scenario(request("libraft-partitions", 1990));
+  EXPECT_TRUE(r.passed()) << r.outcome.check << ": " << r.outcome.message;
+}
+
 // Finding 1: a failed append makes a 0.15.0 leader drop entries from its own log.
 TEST(LibraftScenarios, FailingDisksShowTheLeaderDroppingItsOwnEntries) {
   int found = 0;
