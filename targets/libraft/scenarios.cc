@@ -4,12 +4,14 @@
 
 #include <algorithm>
 #include <memory>
+#include <sstream>
 #include <set>
 
 #include "base/assert.h"
 #include "checkers/linearizability.h"
 #include "checkers/model.h"
 #include "checkers/raft_safety.h"
+#include "checkers/readers.h"
 #include "scenarios/broker_cluster.h"
 #include "scenarios/broker_nemesis.h"
 #include "scenarios/scenario.h"
@@ -134,7 +136,10 @@ struct Outcome {
 Outcome perform(Run& run, sim::World& w, KvCommand cmd, std::size_t* target, std::int64_t timeout_us) {
   sim::Network& net = w.network();
   const std::int64_t deadline_us = w.now_us() + timeout_us;
-  bool maybe_applied = false;
+  // A refusal (not leader) proves only that the copy refused was not applied: a copy the
+  // network duplicated or delayed may reach a leader later and be applied (partitions
+  // seed 1990 read a write its client had recorded as failed). So an operation given up
+  // on is unknown, never failed, once any copy of it was sent.
   for (int attempt = 0; attempt < kAttemptsMax && w.now_us() < deadline_us; ++attempt) {
     net.send(run.server_nodes[*target], encode_request(ClientRequest{cmd}));
     const std::int64_t attempt_end_us = std::min(deadline_us, w.now_us() + kAttemptTimeoutUs);
@@ -146,7 +151,6 @@ Outcome perform(Run& run, sim::World& w, KvCommand cmd, std::size_t* target, std
       if (r && r->client == cmd.client && r->request == cmd.request) rep = r;
     }
     if (rep && rep->status == ReplyStatus::kOk) return Outcome{checkers::Status::ok, rep->value};
-    if (!rep || rep->status == ReplyStatus::kUnknown) maybe_applied = true;
     std::size_t next = (*target + 1) % run.server_nodes.size();
     if (rep && rep->status == ReplyStatus::kNotLeader && rep->leader_hint >= 1 &&
         rep->leader_hint <= run.server_nodes.size() && rep->leader_hint - 1 != *target) {
@@ -156,7 +160,7 @@ Outcome perform(Run& run, sim::World& w, KvCommand cmd, std::size_t* target, std
     }
     *target = next;
   }
-  return Outcome{maybe_applied ? checkers::Status::info : checkers::Status::fail, 0};
+  return Outcome{checkers::Status::info, 0};
 }
 
 void client_main(Run& run, sim::World& w, std::uint32_t client, std::int64_t ops, std::int64_t keys) {
@@ -473,7 +477,12 @@ void setup_run(scenarios::ScenarioContext& ctx, const Variant& v) {
   }
   scenarios::start_nemesis(ctx, ns, &run->nemesis);
 
-  ctx.history_jsonl = {};
+  // `simbus check --model register` reads it back (the checkers own the format).
+  ctx.history_jsonl = [run] {
+    std::ostringstream out;
+    checkers::write_jsonl(run->history, out, "register");
+    return out.str();
+  };
   ctx.at_end([&ctx, run] {
     ctx.report(fmt::format("operations: {} ok, {} failed, {} unknown; faults: {}; disk errors: {} (restarts {}); "
                            "leaders: {}; membership changes asked: {}",
@@ -524,9 +533,33 @@ void register_scenarios() {
     s.time_us_max = 120'000'000;
     s.determinism_seeds = 5;
     scenarios::register_scenario(std::move(s));
+    // Library bugs that every run of a scenario would otherwise stop at (RESULTS.md):
+    // the suites name them as must-find checks, or step around the one path that
+    // crashes the library, so that a red suite means something new.
+    const std::string name = v.name;
+    if (name == "libraft-disk-faults") {
+      // 0.15.0 truncates a leader's log when its append fails (RESULTS.md, finding 1).
+      smoke.push_back({v.name, {}, 3, "raft-leader-append-only"});
+      ci.push_back({v.name, {}, v.ci_seeds, "raft-leader-append-only"});
+      nightly.push_back({v.name, {}, 2'000, "raft-leader-append-only"});
+      continue;
+    }
+    if (name == "libraft-membership") {
+      // Rolling back a configuration whose entry was compacted crashes 0.15.0 (finding 5):
+      // the suites keep the whole log; RESULTS.md's sweep runs the compacting variant.
+      const std::vector<std::pair<std::string, std::string>> whole_log = {{"snapshot_threshold", "1000000"}};
+      smoke.push_back({v.name, whole_log, 2, ""});
+      ci.push_back({v.name, whole_log, v.ci_seeds, ""});
+      nightly.push_back({v.name, whole_log, 2'000, ""});
+      continue;
+    }
     smoke.push_back({v.name, {}, 2, ""});
     ci.push_back({v.name, {}, v.ci_seeds, ""});
-    nightly.push_back({v.name, {}, 2'000, ""});
+    // An append result sent to server 0 (finding 4) is reported, not failed, so the
+    // nightly goes on to show whether it leads anywhere worse.
+    nightly.push_back({v.name, name == "libraft-mixed" ? std::vector<std::pair<std::string, std::string>>{{"tolerate", "4"}}
+                                                       : std::vector<std::pair<std::string, std::string>>{},
+                       2'000, ""});
   }
   scenarios::add_suite_entries("smoke", smoke);
   scenarios::add_suite_entries("ci", ci);
