@@ -26,6 +26,8 @@ void ensure_builtins() {
   }
 }
 
+}  // namespace
+
 std::string shell_quote(const std::string& s) {
   bool plain = !s.empty();
   for (char c : s) {
@@ -45,8 +47,6 @@ std::string shell_quote(const std::string& s) {
   }
   return out + "'";
 }
-
-}  // namespace
 
 Params::Params(const std::vector<ParamSpec>& specs, const std::vector<std::pair<std::string, std::string>>& given) {
   for (const ParamSpec& s : specs) values_.emplace_back(s.key, s.default_value);
@@ -114,6 +114,12 @@ RunResult run_scenario(const RunRequest& request) {
   if (scenario == nullptr) {
     throw UsageError(fmt::format("unknown scenario '{}' (see 'simbus list')", request.scenario));
   }
+  return run_scenario(*scenario, request);
+}
+
+RunResult run_scenario(const Scenario& scenario_ref, const RunRequest& request) {
+  const Scenario* scenario = &scenario_ref;
+  SIMBUS_ASSERT(static_cast<bool>(scenario->setup));
   if (!request.bug.empty() && !bug_known(request.bug)) {
     throw UsageError(fmt::format("unknown bug '{}' (see 'simbus bugs')", request.bug));
   }

@@ -119,6 +119,11 @@ struct RunResult {
 
 // Throws UsageError for an unknown scenario, parameter, strategy or bug.
 RunResult run_scenario(const RunRequest& request);
+// Runs `scenario` itself (registered or not; `request.scenario` only names it in reports).
+RunResult run_scenario(const Scenario& scenario, const RunRequest& request);
+
+// `s` as one shell word: unchanged when plain, else single-quoted.
+std::string shell_quote(const std::string& s);
 
 // The `reproduce:` command line for a request (program is argv[0]).
 std::string reproduce_command(const std::string& program, const RunRequest& request, const RunResult& result);

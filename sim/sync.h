@@ -100,6 +100,14 @@ class Atomic {
     value_ = static_cast<T>(value_ + delta);
     return old;
   }
+  // One read-modify-write step: stores update(old), returns old.
+  template <typename Update>
+  T read_modify_write(Update update) {
+    World::current().point({ActionKind::kRmw, object_, Access::kWrite});
+    T old = value_;
+    value_ = update(old);
+    return old;
+  }
   bool compare_exchange(T& expected, T desired) {
     World::current().point({ActionKind::kRmw, object_, Access::kWrite});
     if (value_ == expected) {

@@ -1,0 +1,283 @@
+#include "cli/explore_report.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "cli/command.h"
+
+namespace simbus::cli {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+std::string hex(std::uint64_t v) { return fmt::format("{:016x}", v); }
+
+bool parse_hex(const std::string& text, std::uint64_t* out) {
+  if (text.empty() || text.size() > 16) return false;
+  auto r = std::from_chars(text.data(), text.data() + text.size(), *out, 16);
+  return r.ec == std::errc() && r.ptr == text.data() + text.size();
+}
+
+std::string xml_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default:
+        // XML 1.0 forbids most control characters even when escaped.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r') {
+          out += '?';
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void ExploreSummary::normalize() {
+  std::stable_sort(failures.begin(), failures.end(), [](const FailureRecord& a, const FailureRecord& b) {
+    return std::tie(a.seed, a.execution) < std::tie(b.seed, b.execution);
+  });
+}
+
+std::vector<FailureGroup> ExploreSummary::groups() const {
+  // Groups in the order of their first failure, which is the (seed, execution) order.
+  std::vector<FailureGroup> out;
+  std::map<std::pair<std::string, std::string>, std::size_t> index;
+  for (const FailureRecord& f : failures) {
+    auto key = std::make_pair(f.check, f.message);
+    auto it = index.find(key);
+    if (it == index.end()) {
+      index.emplace(key, out.size());
+      out.push_back({f.check, f.message, 1, f.seed, f.reproduce});
+    } else {
+      out[it->second].count += 1;
+    }
+  }
+  return out;
+}
+
+std::string format_summary(const ExploreSummary& s) {
+  std::string out;
+  out += fmt::format("executions: {}\n", s.executions);
+  out += fmt::format("failures: {}\n", s.failures.size());
+  out += fmt::format("distinct-traces: {}\n", s.distinct_traces());
+  if (s.enumerating) {
+    out += fmt::format("exhausted: {}\n", s.exhausted ? "yes" : "no");
+    out += fmt::format("blocked: {}\n", s.blocked);
+  }
+  if (!s.complete) out += fmt::format("stopped: {}\n", s.stopped_by.empty() ? "early" : s.stopped_by);
+  const auto groups = s.groups();
+  std::size_t n = 0;
+  for (const FailureGroup& g : groups) {
+    n += 1;
+    out += fmt::format("group {}/{}: {} failing execution{}, first seed {}\n", n, groups.size(), g.count,
+                       g.count == 1 ? "" : "s", g.first_seed);
+    out += fmt::format("FAIL {}: {}\n", g.check, g.message);
+    if (!g.reproduce.empty()) out += fmt::format("reproduce: {}\n", g.reproduce);
+  }
+  return out;
+}
+
+std::string to_json(const ExploreSummary& s) {
+  Json j;
+  j["scenario"] = s.scenario;
+  j["strategy"] = s.strategy;
+  j["bug"] = s.bug;
+  Json params = Json::object();
+  for (const auto& [k, v] : s.params) params[k] = v;
+  j["params"] = params;
+  j["seed_start"] = s.seed_start;
+  j["runs"] = s.runs ? Json(*s.runs) : Json(nullptr);
+  j["shard"] = fmt::format("{}/{}", s.shard_index, s.shard_count);
+  j["executions"] = s.executions;
+  j["blocked"] = s.blocked;
+  j["enumerating"] = s.enumerating;
+  j["exhausted"] = s.exhausted;
+  j["complete"] = s.complete;
+  j["stopped_by"] = s.stopped_by;
+  Json failures = Json::array();
+  for (const FailureRecord& f : s.failures) {
+    failures.push_back({{"seed", f.seed},
+                        {"execution", f.execution},
+                        {"status", f.status},
+                        {"check", f.check},
+                        {"message", f.message},
+                        {"reproduce", f.reproduce},
+                        {"trace_hash", hex(f.trace_hash)}});
+  }
+  j["failures"] = failures;
+  Json groups = Json::array();
+  for (const FailureGroup& g : s.groups()) {
+    groups.push_back({{"check", g.check},
+                      {"message", g.message},
+                      {"count", g.count},
+                      {"first_seed", g.first_seed},
+                      {"reproduce", g.reproduce}});
+  }
+  j["groups"] = groups;
+  j["distinct_traces"] = s.distinct_traces();
+  Json hashes = Json::array();
+  for (std::uint64_t h : s.trace_hashes) hashes.push_back(hex(h));
+  j["trace_hashes"] = hashes;
+  return j.dump(2) + "\n";
+}
+
+ExploreSummary from_json(const std::string& text, const std::string& path) {
+  Json j;
+  try {
+    j = Json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw UsageError(fmt::format("{}: not valid JSON: {}", path, e.what()));
+  }
+  // Every field is checked for presence and type, so a wrong file is an input error.
+  auto need = [&](const Json& obj, const char* key, const char* where) -> const Json& {
+    if (!obj.is_object() || !obj.contains(key)) throw UsageError(fmt::format("{}: {} has no '{}'", path, where, key));
+    return obj.at(key);
+  };
+  auto str = [&](const Json& obj, const char* key, const char* where) {
+    const Json& v = need(obj, key, where);
+    if (!v.is_string()) throw UsageError(fmt::format("{}: {}: '{}' is not a string", path, where, key));
+    return v.get<std::string>();
+  };
+  auto num = [&](const Json& obj, const char* key, const char* where) {
+    const Json& v = need(obj, key, where);
+    if (!v.is_number_unsigned()) {
+      throw UsageError(fmt::format("{}: {}: '{}' is not a non-negative integer", path, where, key));
+    }
+    return v.get<std::uint64_t>();
+  };
+  auto boolean = [&](const Json& obj, const char* key, const char* where) {
+    const Json& v = need(obj, key, where);
+    if (!v.is_boolean()) throw UsageError(fmt::format("{}: {}: '{}' is not true/false", path, where, key));
+    return v.get<bool>();
+  };
+  if (!j.is_object()) throw UsageError(fmt::format("{}: not an explore report (expected a JSON object)", path));
+  ExploreSummary s;
+  const char* top = "the report";
+  s.scenario = str(j, "scenario", top);
+  s.strategy = str(j, "strategy", top);
+  s.bug = str(j, "bug", top);
+  const Json& params = need(j, "params", top);
+  if (!params.is_object()) throw UsageError(fmt::format("{}: 'params' is not an object", path));
+  for (const auto& [k, v] : params.items()) {
+    if (!v.is_string()) throw UsageError(fmt::format("{}: params: '{}' is not a string", path, k));
+    s.params.emplace_back(k, v.get<std::string>());
+  }
+  s.seed_start = num(j, "seed_start", top);
+  const Json& runs = need(j, "runs", top);
+  if (runs.is_number_unsigned()) {
+    s.runs = runs.get<std::uint64_t>();
+  } else if (!runs.is_null()) {
+    throw UsageError(fmt::format("{}: 'runs' is neither a count nor null", path));
+  }
+  const std::string shard = str(j, "shard", top);
+  const auto slash = shard.find('/');
+  {
+    std::uint32_t k = 0, m = 0;
+    const char* b = shard.data();
+    const char* e = shard.data() + shard.size();
+    auto r1 = std::from_chars(b, slash == std::string::npos ? e : b + slash, k);
+    auto r2 = slash == std::string::npos ? r1 : std::from_chars(b + slash + 1, e, m);
+    if (slash == std::string::npos || r1.ec != std::errc() || r1.ptr != b + slash || r2.ec != std::errc() ||
+        r2.ptr != e || m == 0 || k >= m) {
+      throw UsageError(fmt::format("{}: bad 'shard' '{}' (expected K/M with K < M)", path, shard));
+    }
+    s.shard_index = k;
+    s.shard_count = m;
+  }
+  s.executions = num(j, "executions", top);
+  s.blocked = num(j, "blocked", top);
+  s.enumerating = boolean(j, "enumerating", top);
+  s.exhausted = boolean(j, "exhausted", top);
+  s.complete = boolean(j, "complete", top);
+  s.stopped_by = str(j, "stopped_by", top);
+  const Json& failures = need(j, "failures", top);
+  if (!failures.is_array()) throw UsageError(fmt::format("{}: 'failures' is not an array", path));
+  for (const Json& f : failures) {
+    FailureRecord r;
+    const char* where = "a failure";
+    r.seed = num(f, "seed", where);
+    r.execution = num(f, "execution", where);
+    r.status = str(f, "status", where);
+    r.check = str(f, "check", where);
+    r.message = str(f, "message", where);
+    r.reproduce = str(f, "reproduce", where);
+    if (!parse_hex(str(f, "trace_hash", where), &r.trace_hash)) {
+      throw UsageError(fmt::format("{}: a failure's 'trace_hash' is not 16 hex digits", path));
+    }
+    s.failures.push_back(std::move(r));
+  }
+  const Json& hashes = need(j, "trace_hashes", top);
+  if (!hashes.is_array()) throw UsageError(fmt::format("{}: 'trace_hashes' is not an array", path));
+  for (const Json& h : hashes) {
+    std::uint64_t v = 0;
+    if (!h.is_string() || !parse_hex(h.get<std::string>(), &v)) {
+      throw UsageError(fmt::format("{}: 'trace_hashes' holds something other than hex hashes", path));
+    }
+    s.trace_hashes.insert(v);
+  }
+  if (num(j, "distinct_traces", top) != s.trace_hashes.size()) {
+    throw UsageError(fmt::format("{}: 'distinct_traces' does not match 'trace_hashes'", path));
+  }
+  if (s.failures.size() > s.executions) {
+    throw UsageError(fmt::format("{}: more failures than executions", path));
+  }
+  s.normalize();
+  return s;
+}
+
+std::string to_junit(const ExploreSummary& s) {
+  std::string label = s.scenario;
+  for (const auto& [k, v] : s.params) label += fmt::format(" {}={}", k, v);
+  if (!s.bug.empty()) label += fmt::format(" bug={}", s.bug);
+  const auto groups = s.groups();
+  std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  const std::size_t failing_cases = groups.size() + (s.failures.empty() ? 0 : 1);
+  out += fmt::format("<testsuites tests=\"{}\" failures=\"{}\">\n", groups.size() + 1, failing_cases);
+  out += fmt::format("  <testsuite name=\"simbus explore {}\" tests=\"{}\" failures=\"{}\">\n", xml_escape(label),
+                     groups.size() + 1, failing_cases);
+  out += "    <properties>\n";
+  out += fmt::format("      <property name=\"strategy\" value=\"{}\"/>\n", xml_escape(s.strategy));
+  out += fmt::format("      <property name=\"seed_start\" value=\"{}\"/>\n", s.seed_start);
+  out += fmt::format("      <property name=\"shard\" value=\"{}/{}\"/>\n", s.shard_index, s.shard_count);
+  out += fmt::format("      <property name=\"executions\" value=\"{}\"/>\n", s.executions);
+  out += fmt::format("      <property name=\"distinct_traces\" value=\"{}\"/>\n", s.distinct_traces());
+  out += "    </properties>\n";
+  out += fmt::format("    <testcase classname=\"simbus.explore\" name=\"{}\">\n", xml_escape(label));
+  if (!s.failures.empty()) {
+    out += fmt::format("      <failure message=\"{} of {} executions failed\" type=\"simbus\">{}</failure>\n",
+                       s.failures.size(), s.executions, xml_escape(format_summary(s)));
+  }
+  out += "    </testcase>\n";
+  for (const FailureGroup& g : groups) {
+    out += fmt::format("    <testcase classname=\"simbus.explore.{}\" name=\"{}: {}\">\n", xml_escape(s.scenario),
+                       xml_escape(g.check), xml_escape(g.message));
+    out += fmt::format("      <failure message=\"FAIL {}: {}\" type=\"{}\">{} failing execution(s), first seed {}\n"
+                       "reproduce: {}</failure>\n",
+                       xml_escape(g.check), xml_escape(g.message), xml_escape(g.check), g.count, g.first_seed,
+                       xml_escape(g.reproduce));
+    out += "    </testcase>\n";
+  }
+  out += "  </testsuite>\n</testsuites>\n";
+  return out;
+}
+
+int summary_exit_code(const ExploreSummary& s) {
+  if (!s.failures.empty()) return kExitFailed;
+  if (!s.complete) return kExitUndecided;
+  return kExitOk;
+}
+
+}  // namespace simbus::cli
