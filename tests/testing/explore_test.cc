@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
+#include <shared_mutex>
 #include <string>
 
 #include "scenarios/scenario.h"
@@ -163,7 +165,7 @@ SIMBUS_TEST(StdSim, ConditionVariableHandsOver, {.strategy = "dpor", .runs = 0})
   int items = 0;
   sstd::thread producer([&] {
     for (int i = 0; i < 2; ++i) {
-      std::lock_guard<sstd::mutex> guard(m);
+      std::scoped_lock guard(m);
       items += 1;
       ready.notify_one();
     }
@@ -188,9 +190,8 @@ SIMBUS_TEST(StdSim, SharedMutexExcludesWriters, {.strategy = "dpor", .runs = 0})
     b = 1;
   });
   sstd::jthread reader([&] {
-    rw.lock_shared();
+    std::shared_lock<sstd::shared_mutex> shared(rw);
     check(a == b, "torn-read", "a reader saw a half-done write");
-    rw.unlock_shared();
   });
 }
 
