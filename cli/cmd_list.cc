@@ -9,7 +9,7 @@
 namespace simbus::cli {
 
 Runner add_list(CLI::App& app) {
-  auto* cmd = app.add_subcommand("list", "list the built-in scenarios");
+  auto* cmd = app.add_subcommand("list", "list the scenarios (built-in and this program's own)");
   (void)cmd;
   return [] {
     for (const scenarios::Scenario* s : scenarios::all_scenarios()) {

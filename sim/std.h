@@ -21,7 +21,6 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
-#include <memory>
 #include <mutex>
 #include <stop_token>
 #include <type_traits>
@@ -203,9 +202,9 @@ class jthread {
 
   jthread() noexcept = default;
   template <typename F, typename... Args>
-  explicit jthread(F&& f, Args&&... args) : stop_(std::make_shared<std::stop_source>()) {
+  explicit jthread(F&& f, Args&&... args) : stop_() {
     if constexpr (std::is_invocable_v<std::decay_t<F>, std::stop_token, std::decay_t<Args>...>) {
-      thread_ = thread(std::forward<F>(f), stop_->get_token(), std::forward<Args>(args)...);
+      thread_ = thread(std::forward<F>(f), stop_.get_token(), std::forward<Args>(args)...);
     } else {
       thread_ = thread(std::forward<F>(f), std::forward<Args>(args)...);
     }
@@ -218,11 +217,11 @@ class jthread {
   id get_id() const noexcept { return thread_.get_id(); }
   void join() { thread_.join(); }
   void detach() { thread_.detach(); }
-  bool request_stop() noexcept { return stop_ != nullptr && stop_->request_stop(); }
-  std::stop_token get_stop_token() const noexcept { return stop_ ? stop_->get_token() : std::stop_token{}; }
+  bool request_stop() noexcept { return stop_.request_stop(); }
+  std::stop_token get_stop_token() const noexcept { return stop_.get_token(); }
 
  private:
-  std::shared_ptr<std::stop_source> stop_;  // shared with nothing; a pointer so jthread moves
+  std::stop_source stop_{std::nostopstate};  // a stop state only once there is a function
   thread thread_;
 };
 

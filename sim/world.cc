@@ -1,6 +1,8 @@
 #include "sim/world.h"
 
+#include <dlfcn.h>
 #include <fmt/format.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <boost/context/detail/exception.hpp>
@@ -154,6 +156,15 @@ World& World::current() {
 }
 
 bool World::has_current() { return tls_world != nullptr; }
+
+void World::note_os_thread_started() {
+  World* world = tls_world;
+  if (world == nullptr || !world->running_ || world->current_ == nullptr || world->current_->killing) return;
+  world->fail("os-thread",
+              fmt::format("fiber {} started an operating-system thread, which the scheduler cannot see or "
+                          "interleave: use simbus::concurrency::thread (sim/std_switch.h) or sim::spawn",
+                          world->fiber_name(world->current_fiber())));
+}
 
 NodeIndex World::add_node(std::string name, std::function<void()> boot) {
   SIMBUS_ASSERT(nodes_.size() < kNodesMax);
@@ -717,3 +728,18 @@ Network& World::network() { return *network_; }
 Disk& World::disk() { return *disk_; }
 
 }  // namespace simbus::sim
+
+#ifndef SIMBUS_ASAN
+// A simulated fiber that starts a real thread (the standard thread class, not the
+// drop-in) runs code nobody schedules: the execution fails, naming the fiber, instead of
+// passing unexamined. Defined here, in the object every simulating program links, so it
+// interposes libc's for the whole program; it only forwards outside a running fiber.
+// (Not under the sanitizers, whose runtime interposes the same function.)
+extern "C" int pthread_create(pthread_t* thread, const pthread_attr_t* attr, void* (*start)(void*), void* arg) {
+  using Create = int (*)(pthread_t*, const pthread_attr_t*, void* (*)(void*), void*);
+  static const auto next = reinterpret_cast<Create>(dlsym(RTLD_NEXT, "pthread_create"));
+  SIMBUS_ASSERT(next != nullptr);
+  simbus::sim::World::note_os_thread_started();
+  return next(thread, attr, start, arg);
+}
+#endif

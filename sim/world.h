@@ -92,6 +92,9 @@ class World {
   // The world running on this thread; valid inside fibers and events.
   static World& current();
   static bool has_current();
+  // Fails the running execution ("os-thread") when called from inside a fiber: the
+  // program's pthread_create reports every real thread started in the simulation.
+  static void note_os_thread_started();
 
   const WorldOptions& options() const { return options_; }
 

@@ -188,6 +188,8 @@ void register_replicated_log() {
     ctx.at_end([&ctx, p, backups, shared] {
       std::vector<std::set<std::uint32_t>> disks;
       for (NodeIndex n : {p, backups[0], backups[1]}) disks.push_back(records_in(ctx.world.disk().current_image(n, kLogFile)));
+      ctx.report(fmt::format("records on disk: primary {}, backup1 {}, backup2 {} (acknowledged {})", disks[0].size(),
+                             disks[1].size(), disks[2].size(), shared->acknowledged.size()));
       for (std::uint32_t record : shared->acknowledged) {
         std::size_t copies = 0;
         for (const auto& d : disks) copies += d.count(record);

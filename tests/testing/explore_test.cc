@@ -7,7 +7,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
+#include <shared_mutex>
 #include <string>
+#include <thread>
 
 #include "scenarios/scenario.h"
 #include "sim/std.h"
@@ -163,7 +166,7 @@ SIMBUS_TEST(StdSim, ConditionVariableHandsOver, {.strategy = "dpor", .runs = 0})
   int items = 0;
   sstd::thread producer([&] {
     for (int i = 0; i < 2; ++i) {
-      std::lock_guard<sstd::mutex> guard(m);
+      std::scoped_lock guard(m);
       items += 1;
       ready.notify_one();
     }
@@ -188,9 +191,8 @@ SIMBUS_TEST(StdSim, SharedMutexExcludesWriters, {.strategy = "dpor", .runs = 0})
     b = 1;
   });
   sstd::jthread reader([&] {
-    rw.lock_shared();
+    std::shared_lock<sstd::shared_mutex> shared(rw);
     check(a == b, "torn-read", "a reader saw a half-done write");
-    rw.unlock_shared();
   });
 }
 
@@ -219,6 +221,30 @@ SIMBUS_TEST(StdSim, JthreadStopsAndJoins, {.strategy = "random", .runs = 20}) {
     sstd::this_thread::yield();
   }
   check(*finished, "jthread", "the jthread's destructor returned before its function did");
+}
+
+// A real thread started inside the simulation is reported, not silently run unscheduled.
+TEST(Explore, RealThreadInAFiberFailsTheExecution) {
+#ifdef SIMBUS_ASAN
+  GTEST_SKIP() << "the sanitizer runtime interposes pthread_create itself";
+#endif
+  const ExploreResult r = explore(
+      [] {
+        int value = 0;
+        std::thread real([&value] { value = 1; });
+        real.join();
+      },
+      {.runs = 3});
+  ASSERT_TRUE(r.failure.has_value());
+  EXPECT_EQ(r.failures, 1u);  // stop_on_fail
+  EXPECT_EQ(r.failure->check, "os-thread");
+  EXPECT_NE(r.failure->message.find("fiber main started an operating-system thread"), std::string::npos)
+      << r.failure->message;
+  // Outside the simulation threads are the program's own business.
+  int value = 0;
+  std::thread outside([&value] { value = 1; });
+  outside.join();
+  EXPECT_EQ(value, 1);
 }
 
 }  // namespace
