@@ -31,7 +31,11 @@ inline std::string current_test_filter() {
 // report alone, not the macro's expansion.
 inline ::testing::AssertionResult holds(const char* /*expression*/, const ExploreResult& result) {
   if (result.passed()) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << describe(result)
+  // A scenario's `<program> run ...` line needs a program whose main is simbus::cli::main,
+  // which a test binary is not: this binary's own line replaces it.
+  ExploreResult shown = result;
+  shown.failure->reproduce.clear();
+  return ::testing::AssertionFailure() << describe(shown)
                                        << "reproduce: " << environment_reproduce(result, current_test_filter())
                                        << "\n";  // gtest closes the message with ")": not on this line
 }

@@ -20,20 +20,22 @@ echo "installed to $prefix"
 
 launcher=()
 if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
-project() {  # name source-dir [cmake args...]
-  local name=$1 dir=$2
-  shift 2
+project() {  # name source-dir build-type [cmake args...]
+  local name=$1 dir=$2 type=$3
+  shift 3
   echo "== $name"
-  cmake -S "$dir" -B "$work/$name" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" \
+  cmake -S "$dir" -B "$work/$name" -G Ninja -DCMAKE_BUILD_TYPE="$type" -DCMAKE_PREFIX_PATH="$prefix" \
     "${launcher[@]}" "$@" >/dev/null
   cmake --build "$work/$name" -j "$jobs"
 }
 
-project headers "$src/tests/package/headers"
+# What only has to compile is built unoptimized (no build type): the whole script, without
+# ccache on 2 cores, took 4m23s all optimized and 2m53s so (with a warm ccache: seconds).
+project headers "$src/tests/package/headers" ""
 for example in concurrent-stack replicated-log; do
-  project "$example" "$src/examples/$example"
+  project "$example" "$src/examples/$example" Release
   (cd "$work/$example" && ctest --output-on-failure)
 done
-project subdirectory "$src/tests/package/subdirectory" -DSIMBUS_SOURCE_DIR="$src"
+project subdirectory "$src/tests/package/subdirectory" "" -DSIMBUS_SOURCE_DIR="$src"
 "$work/subdirectory/fetch_add"
 echo "package: ok"

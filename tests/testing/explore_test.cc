@@ -114,11 +114,23 @@ TEST(ExploreDeathTest, MalformedEnvironmentExitsTwo) {
 }
 
 void failing_expectation() { EXPECT_SIMBUS_HOLDS(lost_update, {.runs = 200}); }
+void failing_scenario_expectation() { EXPECT_SIMBUS_HOLDS("racy-counter", {.runs = 50}); }
 
 TEST(Gtest, FailurePrintsAPasteableReproduceLine) {
   EXPECT_NONFATAL_FAILURE(failing_expectation(),
                           "--gtest_filter=Gtest.FailurePrintsAPasteableReproduceLine");
   EXPECT_NONFATAL_FAILURE(failing_expectation(), "reproduce: SIMBUS_SEED=");
+  // A scenario's failure too: this binary's line, not `<program> run ...`, which only a
+  // program over simbus::cli::main understands.
+  ::testing::TestPartResultArray results;
+  {
+    ::testing::ScopedFakeTestPartResultReporter reporter(::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD, &results);
+    failing_scenario_expectation();
+  }
+  ASSERT_EQ(results.size(), 1);
+  const std::string message = results.GetTestPartResult(0).message();
+  EXPECT_NE(message.find("reproduce: SIMBUS_SEED="), std::string::npos) << message;
+  EXPECT_EQ(message.find(" run racy-counter"), std::string::npos) << message;
 }
 
 // Fails on purpose; run only by the test below, as a user pasting the reproduce line would.
