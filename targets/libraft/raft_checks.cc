@@ -57,7 +57,7 @@ void RaftChecks::observe(const NodeView& v, std::int64_t now_us) {
   // Leader completeness: a new leader holds every entry committed before it.
   if (v.leader && s.leader_term != v.term) {
     for (const auto& [i, e] : committed_) {
-      if (i < v.first_index) continue;
+      if (i < v.first_index || commit_term_.at(i) >= v.term) continue;
       if (i > v.last_index) {
         return fail("raft-leader-completeness",
                     fmt::format("{} leads term {} with a log ending at {}, without committed entry {} (term {}) "
@@ -90,6 +90,8 @@ void RaftChecks::observe(const NodeView& v, std::int64_t now_us) {
     for (std::uint64_t i = std::max(s.commit_index + 1, v.first_index); i <= v.commit_index; ++i) {
       const EntryView e = v.entry(i);
       auto [it, fresh] = committed_.try_emplace(i, e);
+      auto [ct, first] = commit_term_.try_emplace(i, v.term);
+      if (!first) ct->second = std::min(ct->second, v.term);
       if (!fresh && it->second != e) {
         return fail("raft-state-machine-safety",
                     fmt::format("{} committed entry {} of term {}, another node committed one of term {} there "

@@ -77,6 +77,9 @@ class RaftChecks {
   std::map<std::uint64_t, Seen> seen_;  // by node id
   std::map<std::uint64_t, std::pair<std::uint64_t, std::string>> leader_of_term_;  // term -> (id, node)
   std::map<std::uint64_t, EntryView> committed_;                                    // index -> entry
+  // index -> the lowest term of a node seen counting it committed: leaders of later terms
+  // must hold it (a leader of an earlier term may still be deposed-but-unaware).
+  std::map<std::uint64_t, std::uint64_t> commit_term_;
   std::map<std::uint64_t, std::pair<EntryView, std::string>> applied_;              // index -> entry, node
   std::map<std::pair<std::uint64_t, std::uint64_t>, std::uint64_t> entry_digest_;   // (index, term) -> digest
   std::optional<RaftCheckFailure> failure_;

@@ -94,6 +94,18 @@ TEST(LibraftRaftChecks, ANewLeaderWithoutACommittedEntryBreaksCompleteness) {
   EXPECT_EQ(d.failure()->check, "raft-leader-completeness");
 }
 
+// A leader of an earlier term may take office late (its votes were delayed) after a later
+// term committed entries it lacks: Raft allows that, it cannot commit anything.
+TEST(LibraftRaftChecks, AStaleTermLeaderNeedNotHoldLaterCommits) {
+  RaftChecks c;
+  c.observe(FakeNode{"n1", 1, 3, true, 2, {1, 3}}.view(), 1);
+  c.observe(FakeNode{"n2", 2, 2, true, 0, {1}}.view(), 2);
+  EXPECT_FALSE(c.failed()) << c.failure()->message;
+  c.observe(FakeNode{"n3", 3, 4, true, 0, {1}}.view(), 3);
+  ASSERT_TRUE(c.failed());
+  EXPECT_EQ(c.failure()->check, "raft-leader-completeness");
+}
+
 TEST(LibraftRaftChecks, TwoDifferentEntriesCommittedAtOneIndexBreakStateMachineSafety) {
   RaftChecks c;
   c.observe(FakeNode{"n1", 1, 2, false, 2, {1, 2}}.view(), 1);
