@@ -401,9 +401,11 @@ void Node::drive() {
 }
 
 void Node::observe() {
-  if (trace_on() && (raft_.state != traced_state_ || raft_.current_term != traced_term_)) {
+  if (trace_on() && (raft_.state != traced_state_ || raft_.current_term != traced_term_ ||
+                     raft_.commit_index != traced_commit_)) {
     traced_state_ = raft_.state;
     traced_term_ = raft_.current_term;
+    traced_commit_ = raft_.commit_index;
     trace("now {}", describe());
   }
   NodeView v;
@@ -455,6 +457,24 @@ void Node::handle_datagram(sim::NodeIndex from, Bytes bytes) {
       return cluster_.adapter_failure(fmt::format("{}: message from {} claims server {}", self_.address, sender->address, m.server_id));
     }
     m.server_address = sender->address.c_str();
+    if (m.type == RAFT_IO_REQUEST_VOTE) {
+      trace("recv RequestVote from {}: term {} pre_vote {} disrupt {} last {}/{} (here: term {} voted_for {})",
+            sender->address, m.request_vote.term, m.request_vote.pre_vote, m.request_vote.disrupt_leader,
+            m.request_vote.last_log_index, m.request_vote.last_log_term, raft_.current_term, raft_.voted_for);
+    } else if (m.type == RAFT_IO_REQUEST_VOTE_RESULT) {
+      trace("recv RequestVoteResult from {}: term {} granted {} pre_vote {}", sender->address,
+            m.request_vote_result.term, m.request_vote_result.vote_granted,
+            static_cast<int>(m.request_vote_result.pre_vote));
+    } else if (m.type == RAFT_IO_APPEND_ENTRIES) {
+      trace("recv AppendEntries from {}: term {} prev {}/{} entries {} commit {}", sender->address,
+            m.append_entries.term, m.append_entries.prev_log_index, m.append_entries.prev_log_term,
+            m.append_entries.n_entries, m.append_entries.leader_commit);
+    } else if (m.type == RAFT_IO_APPEND_ENTRIES_RESULT) {
+      trace("recv AppendEntriesResult from {}: term {} rejected {} last {}", sender->address,
+            m.append_entries_result.term, m.append_entries_result.rejected, m.append_entries_result.last_log_index);
+    } else if (m.type == RAFT_IO_TIMEOUT_NOW) {
+      trace("recv TimeoutNow from {}: term {}", sender->address, m.timeout_now.term);
+    }
     recv_cb_(&io_, &m);
   });
 }

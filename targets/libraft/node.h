@@ -180,6 +180,7 @@ class Node : public std::enable_shared_from_this<Node> {
   raft_time last_time_ms_ = 0;
   unsigned short traced_state_ = 0;  // SIMBUS_LIBRAFT_TRACE: the last state printed
   std::uint64_t traced_term_ = 0;
+  std::uint64_t traced_commit_ = 0;
 
   std::deque<Event> events_;
   sim::ObjectId events_object_ = sim::kNoObject;
