@@ -2,7 +2,11 @@
 // catching the library's bugs where it does not (RESULTS.md, targets/libraft/).
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "scenarios/scenario.h"
+#include "sim/trace_file.h"
 #include "scenarios/suite.h"
 #include "targets/targets.h"
 
@@ -110,6 +114,34 @@ TEST(LibraftScenarios, PastTheDroppedEntriesLogMatchingBreaks) {
 TEST(LibraftScenariosDeathTest, MembershipRollbackOverACompactedConfigurationCrashesTheLibrary) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(scenarios::run_scenario(request("libraft-membership", 39)), "");
+}
+
+// The shrunk traces RESULTS.md cites still replay to the failure they show.
+TEST(LibraftScenarios, TheShrunkTracesOfResultsReplayToTheirFailures) {
+  const std::pair<const char*, const char*> traces[] = {
+      {"f1-leader-drops-entries", "raft-leader-append-only"},
+      {"f6-double-vote", "raft-election-safety"},
+      {"f7-commit-unverified", "raft-leader-completeness"},
+      {"f8-send-to-server-0", "libraft-io-contract"},
+  };
+  for (const auto& [name, check] : traces) {
+    const std::string path = std::string(SIMBUS_SOURCE_DIR) + "/targets/libraft/traces/" + name + ".trace";
+    std::ifstream in(path);
+    ASSERT_TRUE(in.good()) << path;
+    std::stringstream text;
+    text << in.rdbuf();
+    sim::TraceFile trace;
+    std::string error;
+    ASSERT_TRUE(sim::parse_trace(text.str(), path, &trace, &error)) << error;
+    RunRequest r = request(trace.get("scenario"), std::stoull(trace.get("seed")));
+    for (const std::string& p : trace.get_all("param")) {
+      const auto eq = p.find('=');
+      r.params.emplace_back(p.substr(0, eq), p.substr(eq + 1));
+    }
+    r.replay = trace.choices;
+    const RunResult result = scenarios::run_scenario(r);
+    EXPECT_EQ(result.outcome.check, check) << name << ": " << result.outcome.message;
+  }
 }
 
 }  // namespace
