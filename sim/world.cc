@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <fmt/format.h>
 #include <pthread.h>
+#include <time.h>
 
 #include <algorithm>
 #include <boost/context/detail/exception.hpp>
@@ -157,13 +158,10 @@ World& World::current() {
 
 bool World::has_current() { return tls_world != nullptr; }
 
-void World::note_os_thread_started() {
+void World::note_unsimulated(const char* check, const char* what) {
   World* world = tls_world;
   if (world == nullptr || !world->running_ || world->current_ == nullptr || world->current_->killing) return;
-  world->fail("os-thread",
-              fmt::format("fiber {} started an operating-system thread, which the scheduler cannot see or "
-                          "interleave: use simbus::concurrency::thread (sim/std_switch.h) or sim::spawn",
-                          world->fiber_name(world->current_fiber())));
+  world->fail(check, fmt::format("fiber {} {}", world->fiber_name(world->current_fiber()), what));
 }
 
 NodeIndex World::add_node(std::string name, std::function<void()> boot) {
@@ -731,15 +729,37 @@ Disk& World::disk() { return *disk_; }
 
 #ifndef SIMBUS_ASAN
 // A simulated fiber that starts a real thread (the standard thread class, not the
-// drop-in) runs code nobody schedules: the execution fails, naming the fiber, instead of
-// passing unexamined. Defined here, in the object every simulating program links, so it
-// interposes libc's for the whole program; it only forwards outside a running fiber.
-// (Not under the sanitizers, whose runtime interposes the same function.)
+// drop-in) runs code nobody schedules, and one that reads the wall clock sees a value that
+// differs run to run: the execution fails, naming the fiber, instead of passing
+// unexamined. Defined here, in the object every simulating program links, these interpose
+// libc's functions for the whole program; outside a running fiber they only forward. (Not
+// under the sanitizers, whose runtime interposes pthread_create too.)
+namespace {
+template <typename Function>
+Function next_definition(const char* name) {
+  auto* found = reinterpret_cast<Function>(dlsym(RTLD_NEXT, name));
+  SIMBUS_ASSERT_MSG(found != nullptr, name);
+  return found;
+}
+}  // namespace
+
 extern "C" int pthread_create(pthread_t* thread, const pthread_attr_t* attr, void* (*start)(void*), void* arg) {
   using Create = int (*)(pthread_t*, const pthread_attr_t*, void* (*)(void*), void*);
-  static const auto next = reinterpret_cast<Create>(dlsym(RTLD_NEXT, "pthread_create"));
-  SIMBUS_ASSERT(next != nullptr);
-  simbus::sim::World::note_os_thread_started();
+  static const Create next = next_definition<Create>("pthread_create");
+  simbus::sim::World::note_unsimulated(
+      "os-thread",
+      "started an operating-system thread, which the scheduler cannot see or interleave: use "
+      "simbus::concurrency::thread (sim/std_switch.h) or sim::spawn");
   return next(thread, attr, start, arg);
+}
+
+extern "C" int clock_gettime(clockid_t clock, struct timespec* now) {  // determinism-ok: the guard against it
+  using Read = int (*)(clockid_t, struct timespec*);
+  static const Read next = next_definition<Read>("clock_gettime");  // determinism-ok
+  simbus::sim::World::note_unsimulated(
+      "wall-clock",
+      "read the wall clock, which differs run to run: use virtual time (sim::this_fiber::now_us, "
+      "simbus::concurrency::this_thread::sleep_for)");
+  return next(clock, now);
 }
 #endif

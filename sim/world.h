@@ -92,9 +92,10 @@ class World {
   // The world running on this thread; valid inside fibers and events.
   static World& current();
   static bool has_current();
-  // Fails the running execution ("os-thread") when called from inside a fiber: the
-  // program's pthread_create reports every real thread started in the simulation.
-  static void note_os_thread_started();
+  // Fails the running execution with `check` ("os-thread", "wall-clock") when called from
+  // inside a fiber; `what` says what the fiber did. world.cc interposes the C library's
+  // thread creation and clock reading to report real threads and wall-clock reads.
+  static void note_unsimulated(const char* check, const char* what);
 
   const WorldOptions& options() const { return options_; }
 

@@ -33,7 +33,7 @@ std::vector<std::string> violations(const std::string& layer, const std::regex& 
 TEST(SourceRules, NoWallClockThreadsOrStdRandomnessInSimulatedLayers) {
   const std::regex forbidden(
       R"(std::random_device|[^a-z_]rand\(\)|srand\(|std::(uniform|normal|exponential|bernoulli|poisson)_[a-z_]*distribution|std::chrono::(system|steady|high_resolution)_clock|std::thread|std::this_thread|time\(NULL\)|gettimeofday|clock_gettime|std::source_location)");
-  for (const char* layer : {"sim", "core", "scenarios"}) {
+  for (const char* layer : {"sim", "core", "scenarios", "testing"}) {
     const auto found = violations(layer, forbidden);
     EXPECT_TRUE(found.empty()) << found.front();
   }

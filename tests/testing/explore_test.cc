@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -257,6 +258,21 @@ TEST(Explore, RealThreadInAFiberFailsTheExecution) {
   std::thread outside([&value] { value = 1; });
   outside.join();
   EXPECT_EQ(value, 1);
+}
+
+// So is the wall clock: inside a fiber a read fails the execution.
+TEST(Explore, WallClockInAFiberFailsTheExecution) {
+#ifdef SIMBUS_ASAN
+  GTEST_SKIP() << "not interposed in sanitizer builds";
+#endif
+  const ExploreResult r = explore([] { (void)std::chrono::steady_clock::now(); }, {.runs = 3});
+  ASSERT_TRUE(r.failure.has_value());
+  EXPECT_EQ(r.failure->check, "wall-clock");
+  EXPECT_NE(r.failure->message.find("fiber main read the wall clock"), std::string::npos) << r.failure->message;
+  const ExploreResult system = explore([] { (void)std::chrono::system_clock::now(); }, {.runs = 1});
+  ASSERT_TRUE(system.failure.has_value());
+  EXPECT_EQ(system.failure->check, "wall-clock");
+  EXPECT_GT(std::chrono::steady_clock::now().time_since_epoch().count(), 0);  // outside: allowed
 }
 
 }  // namespace
