@@ -245,13 +245,19 @@ void Node::recover() {
     if (!b.empty()) b.resize(disk.read(name, 0, b));
     return b;
   };
-  Metadata meta = newest_metadata(read_all("meta1"), read_all("meta2"));
+  // One read per statement: each is a scheduling point, and argument evaluation order
+  // differs between g++ and clang++ (their trace hashes parted here).
+  Bytes meta1 = read_all("meta1");
+  Bytes meta2 = read_all("meta2");
+  Metadata meta = newest_metadata(meta1, meta2);
   if (meta.sequence == 0 && !cluster_.bootstrap_voters.empty()) {
     bool member = false;
     for (std::uint64_t id : cluster_.bootstrap_voters) member = member || id == self_.id;
     if (member) {
       bootstrap_disk();
-      meta = newest_metadata(read_all("meta1"), read_all("meta2"));
+      meta1 = read_all("meta1");
+      meta2 = read_all("meta2");
+      meta = newest_metadata(meta1, meta2);
       SIMBUS_ASSERT(meta.term == 1);
     }
   }
