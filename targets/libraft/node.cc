@@ -124,10 +124,9 @@ const ServerInfo* ClusterShared::server_at(sim::NodeIndex node) const {
 }
 
 void ClusterShared::adapter_failure(const std::string& message) { world->fail("libraft-adapter", message); }
-void ClusterShared::contract_failure(const std::string& message) {
-  if (!tolerate_contract) return world->fail("libraft-io-contract", message);
-  if (contract_reports.size() < 10) contract_reports.push_back(message);
-}
+// Through the checks, so that tolerate= treats it as any other check; the driver's next
+// observe() (right after the library call that broke the contract) fails the world.
+void ClusterShared::contract_failure(const std::string& message) { checks.report("libraft-io-contract", message); }
 
 struct Node::PendingApply {
   struct raft_apply req{};
@@ -698,23 +697,9 @@ int Node::io_load(raft_term* term, raft_id* voted_for, raft_snapshot** snapshot,
   *entries = nullptr;
   *n_entries = loaded_records_.size();
   if (!loaded_records_.empty()) {
-    std::size_t total = 0;
-    for (const LogRecord& r : loaded_records_) total += r.data.size();
-    auto* array = static_cast<raft_entry*>(raft_calloc(loaded_records_.size(), sizeof(raft_entry)));
-    auto* batch = static_cast<std::uint8_t*>(raft_malloc(total == 0 ? 1 : total));
-    SIMBUS_ASSERT(array != nullptr && batch != nullptr);
-    std::size_t off = 0;
-    for (std::size_t i = 0; i < loaded_records_.size(); ++i) {
-      const LogRecord& r = loaded_records_[i];
-      array[i].term = r.term;
-      array[i].type = r.type;
-      array[i].buf.base = batch + off;
-      array[i].buf.len = r.data.size();
-      array[i].batch = batch;
-      if (!r.data.empty()) std::memcpy(batch + off, r.data.data(), r.data.size());
-      off += r.data.size();
-    }
-    *entries = array;
+    std::vector<EntryBytes> shapes;
+    for (const LogRecord& r : loaded_records_) shapes.push_back({r.term, r.type, r.data});
+    *entries = make_library_entries(shapes);
   }
   loaded_records_.clear();
   loaded_records_.shrink_to_fit();

@@ -56,8 +56,6 @@ struct ClusterShared {
   bool disk_faults_on = false;
   std::uint64_t disk_errors = 0;
   std::set<std::uint64_t> disk_failed;  // servers whose io reported a write error
-  bool tolerate_contract = false;        // contract_failure reports instead of failing
-  std::vector<std::string> contract_reports;
 
   const ServerInfo* server(std::uint64_t id) const;
   const ServerInfo* server_at(sim::NodeIndex node) const;

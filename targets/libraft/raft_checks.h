@@ -56,9 +56,12 @@ class RaftChecks {
   void tolerate(const std::string& check) { tolerated_checks_.push_back(check); }
   const std::vector<RaftCheckFailure>& tolerated() const { return tolerated_; }
 
+  // Records a failed check (the io's contract checks report through here too), unless it
+  // is tolerated.
+  void report(std::string check, std::string message) { fail(std::move(check), std::move(message)); }
+
   bool failed() const { return failure_.has_value(); }
   const std::optional<RaftCheckFailure>& failure() const { return failure_; }
-  std::uint64_t commit_index_max() const { return committed_.empty() ? 0 : committed_.rbegin()->first; }
   std::size_t leaders() const { return leader_of_term_.size(); }
   // The committed entry at `index`, if one was seen committed.
   std::optional<EntryView> committed(std::uint64_t index) const;

@@ -168,37 +168,19 @@ std::string decode_raft_message(std::span<const std::uint8_t> datagram, raft_mes
       const std::uint32_t n = r.u32();
       if (!r.ok() || n > kEntriesMax) return "append_entries: bad entry count";
       if (n == 0) break;
-      // Two passes: sizes first, so all data lands in one batch the library frees whole.
-      struct Shape {
-        std::uint64_t term;
-        std::uint16_t type;
-        std::uint32_t len;
-        std::size_t at;
-      };
-      std::vector<Shape> shapes;
+      std::vector<EntryBytes> shapes;
       shapes.reserve(n);
-      std::size_t total = 0;
       for (std::uint32_t i = 0; i < n; ++i) {
-        Shape s{r.u64(), r.u16(), r.u32(), 0};
-        s.at = r.position();
-        if (!r.ok() || s.len > kEntryBytesMax || s.len > r.remaining()) return "append_entries: truncated entry";
-        r.raw(s.len);
-        total += s.len;
-        shapes.push_back(s);
+        EntryBytes e;
+        e.term = r.u64();
+        e.type = r.u16();
+        const std::uint32_t len = r.u32();
+        if (!r.ok() || len > kEntryBytesMax || len > r.remaining()) return "append_entries: truncated entry";
+        e.data = datagram.subspan(r.position(), len);
+        r.raw(len);
+        shapes.push_back(e);
       }
-      auto* entries = static_cast<raft_entry*>(raft_calloc(n, sizeof(raft_entry)));
-      auto* batch = static_cast<std::uint8_t*>(raft_malloc(total == 0 ? 1 : total));
-      SIMBUS_ASSERT(entries != nullptr && batch != nullptr);
-      std::size_t off = 0;
-      for (std::uint32_t i = 0; i < n; ++i) {
-        entries[i].term = shapes[i].term;
-        entries[i].type = shapes[i].type;
-        entries[i].buf.base = batch + off;
-        entries[i].buf.len = shapes[i].len;
-        entries[i].batch = batch;
-        if (shapes[i].len > 0) std::memcpy(batch + off, datagram.data() + shapes[i].at, shapes[i].len);
-        off += shapes[i].len;
-      }
+      raft_entry* entries = make_library_entries(shapes);
       a.entries = entries;
       a.n_entries = n;
       break;
@@ -241,6 +223,27 @@ std::string decode_raft_message(std::span<const std::uint8_t> datagram, raft_mes
     return "raft message truncated or with trailing bytes";
   }
   return "";
+}
+
+raft_entry* make_library_entries(std::span<const EntryBytes> entries) {
+  SIMBUS_ASSERT(!entries.empty());
+  std::size_t total = 0;
+  for (const EntryBytes& e : entries) total += e.data.size();
+  auto* array = static_cast<raft_entry*>(raft_calloc(entries.size(), sizeof(raft_entry)));
+  auto* batch = static_cast<std::uint8_t*>(raft_malloc(total == 0 ? 1 : total));
+  SIMBUS_ASSERT(array != nullptr && batch != nullptr);
+  std::size_t off = 0;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    array[i].term = entries[i].term;
+    array[i].type = entries[i].type;
+    array[i].buf.base = batch + off;
+    array[i].buf.len = entries[i].data.size();
+    array[i].batch = batch;
+    if (!entries[i].data.empty()) std::memcpy(batch + off, entries[i].data.data(), entries[i].data.size());
+    off += entries[i].data.size();
+  }
+  SIMBUS_ASSERT(off == total);
+  return array;
 }
 
 void free_decoded_message(raft_message* m) {

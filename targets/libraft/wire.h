@@ -26,6 +26,16 @@ Bytes encode_raft_message(const raft_message& m);
 // raft_malloc in the current arena: the library takes ownership when it is delivered.
 // Returns "" or what is malformed (then nothing is left allocated).
 std::string decode_raft_message(std::span<const std::uint8_t> datagram, raft_message* out);
+// Entries for the library (a received AppendEntries, a load): one raft_calloc'd array
+// whose data lies in one raft_malloc'd batch, in the current arena, as the library frees
+// them. `entries` must not be empty.
+struct EntryBytes {
+  std::uint64_t term = 0;
+  std::uint16_t type = 0;
+  std::span<const std::uint8_t> data;
+};
+raft_entry* make_library_entries(std::span<const EntryBytes> entries);
+
 // Frees what decode_raft_message allocated, for a message that is not delivered.
 void free_decoded_message(raft_message* m);
 

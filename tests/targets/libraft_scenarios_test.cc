@@ -73,7 +73,7 @@ TEST(LibraftScenarios, FaultFreeClusterCommitsEveryOperation) {
   const RunResult r = scenarios::run_scenario(request("libraft-smoke", 1));
   ASSERT_TRUE(r.passed()) << r.outcome.check << ": " << r.outcome.message;
   bool all_ok = false;
-  for (const auto& line : r.report) all_ok = all_ok || line.rfind("operations: 90 ok, 0 failed, 0 unknown", 0) == 0;
+  for (const auto& line : r.report) all_ok = all_ok || line.rfind("operations: 90 ok, 0 unknown", 0) == 0;
   EXPECT_TRUE(all_ok);
 }
 
@@ -95,6 +95,13 @@ TEST(LibraftScenarios, ALateLeaderOfAnOlderTermIsNotACompletenessViolation) {
 TEST(LibraftScenarios, TheLivenessProbeIsBoundedByTimeNotAttempts) {
   const RunResult r = scenarios::run_scenario(request("libraft-slow-disk", 9489));
   EXPECT_TRUE(r.passed()) << r.outcome.check << ": " << r.outcome.message;
+}
+
+// The liveness check fails where the cluster never recovers: membership seed 474 ends its
+// heal with no leader (untriaged, RESULTS.md).
+TEST(LibraftScenarios, AClusterThatNeverRecoversFailsLiveness) {
+  const RunResult r = scenarios::run_scenario(request("libraft-membership", 474));
+  EXPECT_EQ(r.outcome.check, "liveness") << r.outcome.message;
 }
 
 // Finding 1: a failed append makes a 0.15.0 leader drop entries from its own log.
