@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "base/input_file.h"
 #include "checkers/readers.h"
 
 namespace simbus::checkers {
@@ -121,11 +122,13 @@ DeliveryLog read_deliveries_jsonl(std::string_view text, const std::string& file
 }
 
 DeliveryLog load_deliveries(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ParseError(path, 0, "cannot be read");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return read_deliveries_jsonl(text.str(), path);
+  std::string text;
+  try {
+    text = base::read_input(path);
+  } catch (const base::InputError& e) {
+    throw ParseError(e.path, static_cast<std::int64_t>(e.line), e.detail);
+  }
+  return read_deliveries_jsonl(text, path);
 }
 
 }  // namespace simbus::checkers

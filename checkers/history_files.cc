@@ -8,48 +8,18 @@
 
 #include <sys/stat.h>
 
+#include "base/input_file.h"
 #include "checkers/readers.h"
 
 namespace simbus::checkers {
 namespace {
 
-// History files larger than this are refused rather than read into memory.
-constexpr std::int64_t kFileBytesMax = std::int64_t{1} << 30;
-
-// Sized from fstat and read straight into place: growing a string chunk by chunk
-// copied a 280 KB history four times over, and its page faults were a tenth of a
-// whole `simbus check`. A file that is not regular (a pipe) or grows while read still
-// reads whole, in chunks.
 std::string read_file(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) throw ParseError(path, 0, std::strerror(errno));
-  struct stat st {};
-  std::size_t expected_bytes = 0;
-  if (::fstat(::fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && st.st_size <= kFileBytesMax) {
-    expected_bytes = static_cast<std::size_t>(st.st_size);
+  try {
+    return base::read_input(path);
+  } catch (const base::InputError& e) {
+    throw ParseError(e.path, static_cast<std::int64_t>(e.line), e.detail);
   }
-  std::string text;
-  // One byte more than the size, so a file read whole is seen to end by a short read.
-  text.resize(expected_bytes + 1);
-  std::size_t filled = 0;
-  while (true) {
-    if (filled == text.size()) {
-      if (static_cast<std::int64_t>(text.size()) > kFileBytesMax) {
-        std::fclose(f);
-        throw ParseError(path, 0, "file too large");
-      }
-      text.resize(text.size() * 2 + (1 << 16));
-    }
-    std::size_t n = std::fread(text.data() + filled, 1, text.size() - filled, f);
-    filled += n;
-    if (n == 0) break;
-  }
-  bool failed = std::ferror(f) != 0;
-  std::fclose(f);
-  if (failed) throw ParseError(path, 0, "read error");
-  if (static_cast<std::int64_t>(filled) > kFileBytesMax) throw ParseError(path, 0, "file too large");
-  text.resize(filled);
-  return text;
 }
 
 HistoryFormat detect(std::string_view text) {

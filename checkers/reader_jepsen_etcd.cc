@@ -5,7 +5,9 @@
 
 #include <charconv>
 #include <unordered_map>
+#include <vector>
 
+#include "base/input_file.h"
 #include "checkers/open_operations.h"
 #include "checkers/readers.h"
 
@@ -35,16 +37,16 @@ class LineCursor {
   }
   void expect(std::string_view w) {
     std::string_view got = word();
-    if (got != w) fail(fmt::format("expected '{}', found '{}'", w, got));
+    if (got != w) fail(fmt::format("expected '{}', found {}", w, base::excerpt(got)));
   }
   void expect_end() {
     skip_space();
-    if (pos_ != line_.size()) fail(fmt::format("unexpected '{}'", line_.substr(pos_)));
+    if (pos_ != line_.size()) fail(fmt::format("unexpected {}", base::excerpt(line_.substr(pos_))));
   }
   std::int64_t integer(std::string_view w) {
     std::int64_t v = 0;
     auto [end, ec] = std::from_chars(w.data(), w.data() + w.size(), v);
-    if (ec != std::errc() || end != w.data() + w.size()) fail(fmt::format("expected an integer, found '{}'", w));
+    if (ec != std::errc() || end != w.data() + w.size()) fail(fmt::format("expected an integer, found {}", base::excerpt(w)));
     return v;
   }
   [[noreturn]] void fail(const std::string& message) { throw ParseError(file_, number_, message); }
@@ -79,11 +81,25 @@ History read_jepsen_etcd(std::string_view text, const std::string& file) {
     std::string_view f = c.word();
     std::string_view value = c.word();
     c.expect_end();
-    if (f != ":read" && f != ":write" && f != ":cas") c.fail(fmt::format("unknown function '{}'", f));
+    if (f != ":read" && f != ":write" && f != ":cas") c.fail(fmt::format("unknown function {}", base::excerpt(f)));
     std::string function(f.substr(1));
     auto parse_value = [&](std::string_view w) -> Value {
       if (w == "nil") return Value{};
       return Value{c.integer(w)};
+    };
+    // The arguments as written on an invoke line, and repeated on its completion.
+    auto parse_args = [&](std::string_view w) -> std::vector<Value> {
+      if (function == "write") return {parse_value(w)};
+      if (function == "cas") {
+        if (w.size() < 2 || w.front() != '[' || w.back() != ']') c.fail("cas takes [old new]");
+        LineCursor inner(w.substr(1, w.size() - 2), file, number);
+        std::vector<Value> args{parse_value(inner.word())};
+        args.push_back(parse_value(inner.word()));
+        inner.expect_end();
+        return args;
+      }
+      if (w != "nil") c.fail("a read is invoked with nil");
+      return {};
     };
     if (type == ":invoke") {
       if (open.contains(process)) c.fail(fmt::format("process {} invokes while its last operation is open", process));
@@ -92,17 +108,7 @@ History read_jepsen_etcd(std::string_view text, const std::string& file) {
       op.function = function;
       op.invoke_time = number;
       op.line = number;
-      if (function == "write") {
-        op.args.push_back(parse_value(value));
-      } else if (function == "cas") {
-        if (value.size() < 2 || value.front() != '[' || value.back() != ']') c.fail("cas takes [old new]");
-        LineCursor inner(value.substr(1, value.size() - 2), file, number);
-        op.args.push_back(parse_value(inner.word()));
-        op.args.push_back(parse_value(inner.word()));
-        inner.expect_end();
-      } else if (value != "nil") {
-        c.fail("a read is invoked with nil");
-      }
+      op.args = parse_args(value);
       open.open(process, history.operations.size());
       history.operations.push_back(std::move(op));
       continue;
@@ -112,6 +118,13 @@ History read_jepsen_etcd(std::string_view text, const std::string& file) {
     Operation& op = history.operations[*index];
     if (op.function != function) c.fail(fmt::format("completes {} but invoked {}", function, op.function));
     op.complete_time = number;
+    // A write's or cas's completion repeats its arguments (":info" may say ":timed-out"
+    // instead): anything else is not a log this reader understands, and judging it would
+    // give a verdict about a history nobody recorded.
+    const bool timed_out = type == ":info" && value == ":timed-out";
+    if (function != "read" && !timed_out && parse_args(value) != op.args) {
+      c.fail(fmt::format("completes {} {} but invoked it with other arguments", function, base::excerpt(value)));
+    }
     if (type == ":ok") {
       op.status = Status::ok;
       if (function == "read") op.results.push_back(parse_value(value));
@@ -126,7 +139,7 @@ History read_jepsen_etcd(std::string_view text, const std::string& file) {
       op.status = Status::info;
       op.complete_time = kTimeNever;
     } else {
-      c.fail(fmt::format("unknown type '{}'", type));
+      c.fail(fmt::format("unknown type {}", base::excerpt(type)));
     }
   }
   open.for_each([&](std::size_t index) {

@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -12,7 +13,9 @@
 #include <vector>
 
 #include "base/assert.h"
+#include "base/input_file.h"
 #include "cli/command.h"
+#include "cli/options.h"
 #include "scenarios/scenario.h"
 
 namespace simbus::cli {
@@ -48,6 +51,12 @@ int main(int argc, char** argv) {
   CLI::App app{"simbus: deterministic simulation and checking of concurrent and distributed programs"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "simbus 0.1.0");
+  // Subcommands inherit fallthrough when added, so the option may follow the subcommand.
+  app.fallthrough();
+  std::uint64_t input_mb_max = 0;
+  app.add_option("--input-max-mb", input_mb_max,
+                 fmt::format("largest input file read, MiB (default {})", base::InputLimits{}.bytes_max >> 20))
+      ->check(whole_number(base::input_mb_min, base::input_mb_max));
 
   std::vector<std::pair<int, CommandFactory>> commands(std::begin(kBuiltinCommands), std::end(kBuiltinCommands));
   commands.insert(commands.end(), added_commands().begin(), added_commands().end());
@@ -69,22 +78,24 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);  // prints the message naming the bad argument
+    // Not app.exit(e): CLI11 echoes an unexpected argument whole, and it may be megabytes.
+    std::fprintf(stderr, "%s\nRun with --help for more information.\n", bounded_message(e.what()).c_str());
     return kExitUsage;
   }
+  if (input_mb_max != 0) base::set_default_input_bytes_max(input_mb_max << 20);
 
   for (auto& [sub, runner] : runners) {
     if (sub->parsed()) {
       try {
         return runner();
       } catch (const UsageError& e) {
-        std::fprintf(stderr, "simbus %s: %s\n", sub->get_name().c_str(), e.what());
+        std::fprintf(stderr, "simbus %s: %s\n", sub->get_name().c_str(), bounded_message(e.what()).c_str());
         return kExitUsage;
       } catch (const simbus::scenarios::UsageError& e) {
-        std::fprintf(stderr, "simbus %s: %s\n", sub->get_name().c_str(), e.what());
+        std::fprintf(stderr, "simbus %s: %s\n", sub->get_name().c_str(), bounded_message(e.what()).c_str());
         return kExitUsage;
       } catch (const std::exception& e) {
-        std::fprintf(stderr, "simbus %s: error: %s\n", sub->get_name().c_str(), e.what());
+        std::fprintf(stderr, "simbus %s: error: %s\n", sub->get_name().c_str(), bounded_message(e.what()).c_str());
         return kExitUsage;
       }
     }

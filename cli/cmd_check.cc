@@ -21,6 +21,7 @@
 #include "checkers/readers.h"
 #include "checkers/viz.h"
 #include "cli/command.h"
+#include "cli/options.h"
 
 namespace simbus::cli {
 namespace {
@@ -78,6 +79,11 @@ FileOutcome check_file(const std::string& path, const CheckOptions& options, His
     out.loaded = load_history(path, format);
   } catch (const ParseError& e) {
     out.error = e.what();
+    return out;
+  }
+  if (out.loaded.history.operations.empty()) {
+    // Nothing to judge: "linearizable" would be true of no recorded execution at all.
+    out.error = path + ": the history has no operations (an empty history gets no verdict)";
     return out;
   }
   std::string model_name = options.model.empty() ? out.loaded.model : options.model;
@@ -178,7 +184,7 @@ int run_check(const CheckOptions& options) {
     const FileOutcome& o = outcomes[i];
     if (!o.error.empty()) {
       if (single) throw UsageError(o.error);
-      std::fprintf(stderr, "simbus check: error: %s\n", o.error.c_str());
+      std::fprintf(stderr, "simbus check: error: %s\n", bounded_message(o.error).c_str());
       std::printf("%s\tbad input\n", options.files[i].c_str());
       bad = true;
       continue;
@@ -218,16 +224,21 @@ Runner add_check(CLI::App& app) {
   sub->add_option("--format", options->format, "auto | jepsen-etcd | edn | jsonl");
   sub->add_option("--model", options->model, "Model (default: from the file): " + model_names());
   sub->add_option("--initial", options->initial, "Start value of a register model (nil, an integer or text)");
-  sub->add_option("--time-limit", options->time_limit_sec, "Wall-clock seconds before answering unknown (0 = none)");
-  sub->add_option("--steps-max", options->steps_max, "Search steps per partition before answering unknown");
-  sub->add_option("--memory-max-mb", options->memory_mb_max, "Search memory per partition before answering unknown");
-  sub->add_option("--threads", options->threads, "Worker threads (default: one per core)");
+  sub->add_option("--time-limit", options->time_limit_sec, "Wall-clock seconds before answering unknown (0 = none)")
+      ->check(seconds(kSecondsMax));
+  sub->add_option("--steps-max", options->steps_max, "Search steps per partition before answering unknown")
+      ->check(whole_number(1, kStepsMax));
+  sub->add_option("--memory-max-mb", options->memory_mb_max, "Search memory per partition before answering unknown")
+      ->check(whole_number(1, kMemoryMbMax));
+  sub->add_option("--threads", options->threads, "Worker threads (default: one per core)")
+      ->check(whole_number(0, kThreadsMax));
   sub->add_option("--viz", options->viz, "Write an HTML timeline of the history and its partial linearization");
   sub->add_flag("--quiet,-q", options->quiet, "Print only the verdict");
   sub->add_option("--deliveries", options->deliveries,
                   "A delivery log (simbus run --deliveries) to judge with the history: delivery and presence checks");
   sub->add_option("--heal-time", options->heal_time_us,
-                  "With --deliveries: presence views taken from this time (us) on must agree (default 0)");
+                  "With --deliveries: presence views taken from this time (us) on must agree (default 0)")
+      ->check(whole_number(0, kMicrosecondsMax));
   return [options] { return run_check(*options); };
 }
 

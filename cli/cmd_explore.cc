@@ -16,6 +16,8 @@
 
 #include "sim/strategy.h"
 #include "cli/command.h"
+#include "cli/options.h"
+#include "base/input_file.h"
 #include "cli/explore_report.h"
 #include "cli/run_common.h"
 
@@ -54,9 +56,11 @@ void parse_shard(const std::string& text, std::uint32_t* index, std::uint32_t* c
     auto r1 = std::from_chars(b, b + slash, *index);
     auto r2 = std::from_chars(b + slash + 1, e, *count);
     ok = r1.ec == std::errc() && r1.ptr == b + slash && r2.ec == std::errc() && r2.ptr == e && *count > 0 &&
-         *index < *count;
+         *index < *count && *count <= kShardsMax;
   }
-  if (!ok) throw UsageError(fmt::format("--shard '{}': expected K/M with 0 <= K < M (e.g. 0/4)", text));
+  if (!ok) {
+    throw UsageError(fmt::format("--shard {}: expected K/M with 0 <= K < M <= {} (e.g. 0/4)", base::excerpt(text), kShardsMax));
+  }
 }
 
 class Progress {
@@ -258,13 +262,15 @@ Runner add_explore(CLI::App& app) {
   add_common_flags(*cmd, opts->common, /*with_seed=*/false);
   cmd->add_option("--runs", opts->runs,
                   "seeds to run (all shards together; default 100), or executions for an enumerating strategy "
-                  "(default: until exhausted)");
-  cmd->add_option("--seed-start", opts->seed_start, "first seed (default 1)");
-  cmd->add_option("--jobs,-j", opts->jobs, "worker processes (default 1)")->check(CLI::Range(1u, 256u));
+                  "(default: until exhausted)")
+      ->check(whole_number(1, kRunsMax));
+  cmd->add_option("--seed-start", opts->seed_start, "first seed (default 1)")
+      ->check(whole_number(0, UINT64_MAX));
+  cmd->add_option("--jobs,-j", opts->jobs, "worker processes (default 1)")->check(whole_number(1, 256));
   cmd->add_option("--shard", opts->shard, "K/M: run only seeds with (seed - seed-start) % M == K");
   cmd->add_flag("--stop-on-fail", opts->stop_on_fail, "stop at the first failing execution");
   cmd->add_option("--time-limit", opts->time_limit_s, "stop after SEC seconds of wall time")
-      ->check(CLI::NonNegativeNumber);
+      ->check(seconds(kSecondsMax));
   cmd->add_option("--json", opts->json_path, "write the report as JSON (schema in docs/cli.md)");
   cmd->add_option("--junit", opts->junit_path, "write the report as JUnit XML");
   cmd->add_option("--expect", opts->expect_check,

@@ -83,10 +83,17 @@ Runner add_merge(CLI::App& app) {
       merged.trace_hashes.insert(p.trace_hashes.begin(), p.trace_hashes.end());
     }
     if (shards.size() != first.shard_count) {
+      // Named up to a bound: a report may claim millions of shards.
+      constexpr std::size_t kMissingNamedMax = 16;
+      const std::size_t missing_count = first.shard_count - shards.size();
       std::string missing;
-      for (std::uint32_t k = 0; k < first.shard_count; ++k) {
-        if (!shards.count(k)) missing += fmt::format("{}{}/{}", missing.empty() ? "" : ", ", k, first.shard_count);
+      std::size_t named = 0;
+      for (std::uint32_t k = 0; k < first.shard_count && named < kMissingNamedMax; ++k) {
+        if (shards.count(k)) continue;
+        missing += fmt::format("{}{}/{}", missing.empty() ? "" : ", ", k, first.shard_count);
+        named += 1;
       }
+      if (named < missing_count) missing += fmt::format(" and {} more", missing_count - named);
       std::fprintf(stderr, "simbus merge: warning: missing shard(s) %s; the summary covers only the others\n",
                    missing.c_str());
       merged.complete = false;

@@ -9,6 +9,7 @@
 
 #include "sim/trace_file.h"
 #include "cli/command.h"
+#include "cli/options.h"
 #include "cli/run_common.h"
 #include "cli/trace_io.h"
 
@@ -28,7 +29,8 @@ Runner add_replay(CLI::App& app) {
   auto* cmd = app.add_subcommand("replay", "re-execute a trace file exactly");
   cmd->add_option("file", opts->path, "trace file written by 'simbus run --trace'")->required();
   cmd->add_flag("--verbose", opts->verbose, "print every step: virtual time, node, fiber, action");
-  cmd->add_option("--until", opts->until_step, "stop before this step and print every fiber's state");
+  cmd->add_option("--until", opts->until_step, "stop before this step and print every fiber's state")
+      ->check(whole_number(0, INT64_MAX));
   return [opts] {
     LoadedTrace loaded = load_trace(opts->path);
     const sim::TraceFile& trace = loaded.file;

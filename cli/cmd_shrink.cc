@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "cli/options.h"
 #include "cli/run_common.h"
 #include "cli/shrink.h"
 #include "cli/trace_io.h"
@@ -28,9 +29,9 @@ Runner add_shrink(CLI::App& app) {
   cmd->add_option("file", opts->path, "failing trace file (simbus run --trace)")->required();
   cmd->add_option("-o,--output", opts->out_path, "where to write the shrunk trace")->required();
   cmd->add_option("--attempts", opts->shrink.attempts_max, "candidate executions at most (default 5000)")
-      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100'000'000}));
+      ->check(whole_number(1, kAttemptsMax));
   cmd->add_option("--time-limit", opts->shrink.time_limit_s, "wall-time budget in seconds (default 60, 0: none)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(seconds(kSecondsMax));
   return [opts] {
     LoadedTrace trace = load_trace(opts->path);
     ShrinkOutcome out;

@@ -8,6 +8,7 @@
 
 #include "scenarios/suite.h"
 #include "cli/command.h"
+#include "cli/options.h"
 #include "cli/run_common.h"
 
 namespace simbus::cli {
@@ -26,7 +27,7 @@ Runner add_suite(CLI::App& app) {
   auto opts = std::make_shared<SuiteOptions>();
   auto* cmd = app.add_subcommand("suite", "run a suite of scenarios over many seeds (smoke, ci, nightly)");
   cmd->add_option("name", opts->name, "suite name")->required();
-  cmd->add_option("--jobs", opts->jobs, "worker processes")->check(CLI::Range(1u, 256u));
+  cmd->add_option("--jobs", opts->jobs, "worker processes")->check(whole_number(1, 256));
   cmd->add_option("--bug", opts->bug, "switch on one seeded bug in every run");
   cmd->add_option("--strategy", opts->strategy, "exploration strategy (default random)");
   return [opts] {

@@ -10,6 +10,7 @@
 
 #include "scenarios/suite.h"
 #include "cli/command.h"
+#include "cli/options.h"
 
 namespace simbus::cli {
 namespace {
@@ -31,7 +32,8 @@ Runner add_suite_ctest(CLI::App& app) {
   cmd->group("");  // hidden: used by the build, not by people
   cmd->add_option("name", opts->name, "suite name")->required();
   cmd->add_option("--program", opts->program, "path of the simbus binary the tests run (default: this one)");
-  cmd->add_option("--timeout", opts->timeout_s, "CTest TIMEOUT of each test, seconds");
+  cmd->add_option("--timeout", opts->timeout_s, "CTest TIMEOUT of each test, seconds")
+      ->check(whole_number(1, kCtestTimeoutSMax));
   return [opts] {
     const scenarios::Suite* suite = scenarios::find_suite(opts->name);
     if (suite == nullptr) throw UsageError(fmt::format("unknown suite '{}'", opts->name));

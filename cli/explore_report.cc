@@ -7,7 +7,9 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "base/input_file.h"
 #include "cli/command.h"
+#include "cli/options.h"
 
 namespace simbus::cli {
 namespace {
@@ -191,8 +193,8 @@ ExploreSummary from_json(const std::string& text, const std::string& path) {
     auto r1 = std::from_chars(b, slash == std::string::npos ? e : b + slash, k);
     auto r2 = slash == std::string::npos ? r1 : std::from_chars(b + slash + 1, e, m);
     if (slash == std::string::npos || r1.ec != std::errc() || r1.ptr != b + slash || r2.ec != std::errc() ||
-        r2.ptr != e || m == 0 || k >= m) {
-      throw UsageError(fmt::format("{}: bad 'shard' '{}' (expected K/M with K < M)", path, shard));
+        r2.ptr != e || m == 0 || k >= m || m > kShardsMax) {
+      throw UsageError(fmt::format("{}: bad 'shard' {} (expected K/M with K < M <= {})", path, base::excerpt(shard), kShardsMax));
     }
     s.shard_index = k;
     s.shard_count = m;

@@ -1,4 +1,5 @@
 #include "cli/run_common.h"
+#include "cli/options.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -7,12 +8,14 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/input_file.h"
 #include "cli/command.h"
 
 namespace simbus::cli {
 
 void add_common_flags(CLI::App& cmd, CommonFlags& flags, bool with_seed) {
-  if (with_seed) cmd.add_option("--seed", flags.seed, "the seed of the execution (a 64-bit integer)");
+  if (with_seed) cmd.add_option("--seed", flags.seed, "the seed of the execution (a 64-bit integer)")
+      ->check(whole_number(0, UINT64_MAX));
   cmd.add_option("--param", flags.params, "set a scenario parameter, KEY=VALUE (repeatable)");
   cmd.add_option("--strategy", flags.strategy, "exploration strategy (default random)");
   cmd.add_option("--bug", flags.bug, "switch on one seeded bug (see 'simbus bugs')");
@@ -107,12 +110,11 @@ int print_outcome(const scenarios::RunRequest& request, const scenarios::RunResu
 }
 
 std::string read_file_or_throw(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError(fmt::format("cannot read '{}'", path));
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) throw UsageError(fmt::format("error while reading '{}'", path));
-  return buffer.str();
+  try {
+    return base::read_input(path);
+  } catch (const base::InputError& e) {
+    throw UsageError(e.what());
+  }
 }
 
 void write_file_atomically(const std::string& path, const std::string& contents) {
