@@ -140,7 +140,8 @@ ExploreSummary from_json(const std::string& text, const std::string& path) {
   Json j;
   try {
     j = Json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
+    // Not only parse_error: a number too large for a double is out_of_range (found by fuzzing).
     throw UsageError(fmt::format("{}: not valid JSON: {}", path, e.what()));
   }
   // Every field is checked for presence and type, so a wrong file is an input error.

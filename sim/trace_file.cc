@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <sstream>
 
 #include "base/hash.h"
+#include "base/input_file.h"
 
 namespace simbus::sim {
 namespace {
@@ -91,19 +93,21 @@ bool parse_trace(const std::string& text, const std::string& path, TraceFile* tr
   while (true) {
     if (!next_line(&line)) return fail("truncated: no 'choices' line");
     const std::size_t space = line.find(' ');
-    if (space == std::string::npos || space == 0) return fail(fmt::format("malformed header line '{}'", line));
+    if (space == std::string::npos || space == 0) return fail(fmt::format("malformed header line {}", base::excerpt(line)));
     const std::string key = line.substr(0, space);
     const std::string value = line.substr(space + 1);
     if (key == "choices") {
       if (!parse_number(value, &expected_choices) || expected_choices > kChoicesMax) {
-        return fail(fmt::format("bad choice count '{}'", value));
+        return fail(fmt::format("bad choice count {}", base::excerpt(value)));
       }
       break;
     }
     if (trace->header.size() >= kHeaderLinesMax) return fail("too many header lines");
     trace->header.emplace_back(key, value);
   }
-  trace->choices.reserve(expected_choices);
+  // The count is a claim: size nothing by it beyond what the rest of the text could hold
+  // (a choice line is at least 12 bytes), or a 100-byte file could ask for gigabytes.
+  trace->choices.reserve(std::min(expected_choices, (text.size() - pos) / 12 + 1));
   for (std::size_t i = 0; i < expected_choices; ++i) {
     const std::size_t line_start = pos;
     if (!next_line(&line)) return fail(fmt::format("truncated: {} of {} choices present", i, expected_choices));
@@ -111,7 +115,7 @@ bool parse_trace(const std::string& text, const std::string& path, TraceFile* tr
     const auto w = split_words(line);
     Choice c;
     int tag = 0;
-    if (w.size() != 6 || (w[0] != "s" && w[0] != "d")) return fail(fmt::format("malformed choice '{}'", line));
+    if (w.size() != 6 || (w[0] != "s" && w[0] != "d")) return fail(fmt::format("malformed choice {}", base::excerpt(line)));
     bool ok = parse_number(w[1], &c.actor, 16) && parse_number(w[2], &c.seq) && parse_number(w[5], &c.step);
     if (w[0] == "s") {
       c.kind = Choice::Kind::kSchedule;
@@ -121,7 +125,7 @@ bool parse_trace(const std::string& text, const std::string& path, TraceFile* tr
       ok = ok && parse_number(w[3], &tag) && parse_number(w[4], &c.value) && tag >= 0 && tag <= 0xffff;
       c.tag = static_cast<DataTag>(tag);
     }
-    if (!ok) return fail(fmt::format("malformed choice '{}'", line));
+    if (!ok) return fail(fmt::format("malformed choice {}", base::excerpt(line)));
     trace->choices.push_back(c);
   }
   const std::size_t body_end = pos;
