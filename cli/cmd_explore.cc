@@ -220,6 +220,13 @@ void explore_enumerating(const ExploreOptions& opts, const scenarios::RunRequest
     }
     attempts += 1;
     const scenarios::RunResult result = scenarios::run_scenario(request);
+    if (!strategy->gave_up().empty()) {
+      // The strategy's own memory bound: not a result, and not the program's fault.
+      std::fprintf(stderr, "simbus explore: %s\n", strategy->gave_up().c_str());
+      summary->complete = false;
+      summary->stopped_by = "strategy-bound";
+      break;
+    }
     if (strategy->last_execution_blocked()) {
       summary->blocked += 1;
       continue;

@@ -61,6 +61,10 @@ class Strategy {
   virtual bool wants_systematic() const { return false; }
   // True if the last execution was abandoned as redundant (sleep-set blocked).
   virtual bool last_execution_blocked() const { return false; }
+  // Non-empty once the strategy stopped on a bound of its own (its state outgrew the
+  // memory it may hold): the last execution is not a result, and the exploration must end
+  // as incomplete, saying this.
+  virtual std::string gave_up() const { return {}; }
 
  protected:
   Prng rng_;

@@ -52,6 +52,7 @@
 #include <set>
 #include <vector>
 
+#include "base/assert.h"
 #include "sim/strategy.h"
 #include "sim/strategy_support.h"
 
@@ -65,6 +66,7 @@ class DporStrategy final : public Strategy {
   bool exhausted() const override { return exhausted_; }
   bool last_execution_blocked() const override { return blocked_; }
   std::string divergence() const override { return divergence_; }
+  std::string gave_up() const override { return gave_up_; }
 
   // How often a race could not be reversed by an initial enabled before it (the
   // conservative fallback ran). Zero on programs without mutexes held across races.
@@ -84,9 +86,21 @@ class DporStrategy final : public Strategy {
     prev_enabled_.clear();
     objects_.clear();
     next_sleep_.clear();
+    event_bytes_ = 0;
   }
 
   std::size_t pick(std::span<const EnabledAction> enabled, const PickContext& ctx) override {
+    if (event_bytes_ + state_bytes_ > kStateBytesMax) {
+      // Every event keeps a vector clock over every actor seen and every state its enabled
+      // and sleeping actions, so a long execution with many actors (a broker scenario in
+      // systematic mode: each delivery and timer is an actor) grows quadratically: one
+      // broker-smoke execution passed 6.6 GB before this bound (programs of papers/dpor-counts
+      // need well under 1 MiB).
+      gave_up_ = fmt::format("dpor: its state passed {} MiB at step {} ({} events, {} states); this program is "
+                             "too large for dpor -- use a seeded strategy (random, pct:N) or a smaller scenario",
+                             kStateBytesMax >> 20, ctx.step + 1, events_.size(), states_.size());
+      return diverge(gave_up_);
+    }
     note_enablers(enabled);
     std::size_t index = 0;
     if (depth_ < states_.size()) {
@@ -122,6 +136,8 @@ class DporStrategy final : public Strategy {
       }
       st.chosen = enabled[index].actor;
       st.backtrack.push_back(st.chosen);
+      st.bytes = sizeof(State) + st.enabled.capacity() * sizeof(EnabledAction) + st.sleep.capacity() * sizeof(Sleeper);
+      state_bytes_ += st.bytes;
       states_.push_back(std::move(st));
     }
     const EnabledAction chosen = enabled[index];
@@ -175,7 +191,7 @@ class DporStrategy final : public Strategy {
     active_ = false;
     // The last step may have disabled actions (a deadlock): nothing is enabled after it.
     if (!blocked_ && divergence_.empty()) note_enablers({});
-    states_.resize(std::min(states_.size(), depth_));
+    while (states_.size() > depth_) pop_state();
     while (!states_.empty()) {
       State& st = states_.back();
       // The chosen actor's subtree is done.
@@ -192,7 +208,7 @@ class DporStrategy final : public Strategy {
         branch_depth_ = states_.size() - 1;
         return;
       }
-      states_.pop_back();
+      pop_state();
     }
     exhausted_ = true;
     branch_depth_ = 0;
@@ -212,6 +228,7 @@ class DporStrategy final : public Strategy {
     std::vector<FiberId> backtrack;    // actors to explore here (insertion order)
     std::vector<Sleeper> done;         // actors whose subtree is explored
     FiberId chosen = 0;                // the actor the current execution follows
+    std::size_t bytes = 0;             // counted in state_bytes_ when it was made
   };
   struct Event {
     EnabledAction action;
@@ -228,6 +245,13 @@ class DporStrategy final : public Strategy {
     std::int64_t holder = -1;
     std::int64_t last_acquire = -1;
   };
+
+  void pop_state() {
+    SIMBUS_ASSERT(!states_.empty());
+    SIMBUS_ASSERT(state_bytes_ >= states_.back().bytes);
+    state_bytes_ -= states_.back().bytes;
+    states_.pop_back();
+  }
 
   std::size_t diverge(std::string why) {
     divergence_ = std::move(why);
@@ -338,6 +362,8 @@ class DporStrategy final : public Strategy {
                                                        : Use::kRead;
       add_access(index, a.object, use, detect_races);
     }
+
+    event_bytes_ += sizeof(Event) + events_[index].clock.capacity() * sizeof(std::uint32_t);
 
     if (detect_races && woken_.count(a.actor) != 0 && a.object != kNoObject) {
       // A wait that another step satisfied (a receive on a channel someone refilled): it
@@ -486,8 +512,14 @@ class DporStrategy final : public Strategy {
     }
   }
 
+  // The bound on the estimated bytes of events_ and states_ (the vectors that grow with an
+  // execution's length times its actors).
+  static constexpr std::size_t kStateBytesMax = std::size_t{128} << 20;
+
   // Across executions.
   std::vector<State> states_;
+  std::size_t state_bytes_ = 0;  // estimated bytes of states_
+  std::string gave_up_;
   std::size_t branch_depth_ = 0;  // states below it replay; from it on, events are new
   bool exhausted_ = false;
   std::uint64_t fallbacks_ = 0;
@@ -497,6 +529,7 @@ class DporStrategy final : public Strategy {
   bool blocked_ = false;
   std::string divergence_;
   std::vector<Event> events_;
+  std::size_t event_bytes_ = 0;  // estimated bytes of events_
   std::map<FiberId, std::uint32_t> slot_of_;         // looked up only
   std::vector<std::vector<std::size_t>> actor_events_;
   std::map<FiberId, std::size_t> enabler_;           // looked up only

@@ -127,6 +127,13 @@ TEST_F(HostileInput, NumericOptionsAreStrict) {
   expect_refused("shrink " + path("empty") + " -o x --attempts 0", "--attempts");
 }
 
+TEST_F(HostileInput, DporOverAWholeClusterStopsAtItsMemoryBound) {
+  const Result r = simbus("explore broker-smoke --strategy dpor");
+  EXPECT_EQ(r.code, 3) << r.out;  // undecided: stopped by a bound, not a verdict
+  EXPECT_NE(r.out.find("stopped: strategy-bound"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("dpor: its state passed 128 MiB"), std::string::npos) << r.out;
+}
+
 TEST_F(HostileInput, AReportsClaimsAreCheckedBeforeTheySizeAnything) {
   expect_refused("merge " + path("huge_shard.json"), "shard");
 }
