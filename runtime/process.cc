@@ -44,10 +44,11 @@ Process::~Process() {
   stop();
   // File calls in flight reference their tasks' stacks: let them finish before unwinding.
   files_->join();
+  // Closed endpoints drop what unwinding tasks still send; their wakes are only posted.
+  for (auto& [id, endpoint] : endpoints_) endpoint->close();
   // Unwinds every task (their objects may still call into endpoints and the transport).
   scheduler_.reset();
   transport_.reset();
-  for (auto& [id, endpoint] : endpoints_) endpoint->close();
   endpoints_.clear();
 }
 
