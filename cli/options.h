@@ -16,6 +16,7 @@ inline constexpr std::uint64_t kStepsMax = 1'000'000'000'000;          // check 
 inline constexpr std::uint64_t kMemoryMbMax = 1 << 20;                 // check --memory-max-mb
 inline constexpr std::uint64_t kThreadsMax = 1024;                     // check --threads
 inline constexpr std::uint64_t kAttemptsMax = 10'000'000;              // shrink --attempts
+inline constexpr std::uint64_t kStepsBudgetMax = 100'000'000'000;    // shrink --steps-budget
 inline constexpr double kSecondsMax = 10'000'000;                      // every --time-limit, ~115 days
 inline constexpr std::uint64_t kCtestTimeoutSMax = 7 * 24 * 3600;      // suite-ctest --timeout
 inline constexpr std::uint64_t kMicrosecondsMax = std::uint64_t{1} << 62;

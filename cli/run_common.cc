@@ -90,7 +90,10 @@ int print_outcome(const scenarios::RunRequest& request, const scenarios::RunResu
       named.schedule = indices;
       named.record_steps = false;
       named.stop_before_step = 0;
-      if (decoded && scenarios::run_scenario(named).outcome.trace_hash == result.outcome.trace_hash) {
+      // A shrunk trace judged at a cut or skipping faults has no `run` command line.
+      const bool shrunk_setup = named.cap_steps != 0 || named.cap_time_us != 0 || !named.skip.empty();
+      if (!shrunk_setup && decoded &&
+          scenarios::run_scenario(named).outcome.trace_hash == result.outcome.trace_hash) {
         line = scenarios::reproduce_command(program_path(), named, result);
       } else {
         line = fmt::format("{} replay TRACE-FILE   (this trace's data choices are not seed {}'s: only the "

@@ -124,6 +124,15 @@ bool is_failure(const scenarios::RunResult& r) {
          r.outcome.status == sim::RunStatus::kLivelock;
 }
 
+bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+// What a candidate changes besides the schedule and the data: the run's request.
+struct Setup {
+  std::vector<std::pair<std::string, std::string>> params;  // KEY=VALUE, every declared key
+  std::vector<std::string> skip;                             // sorted
+  std::int64_t cap_time_us = 0;
+};
+
 class Shrinker {
  public:
   Shrinker(const scenarios::RunRequest& request, const ShrinkOptions& options, scenarios::RunResult original)
@@ -132,50 +141,177 @@ class Shrinker {
     base_.schedule.reset();
     base_.record_steps = false;
     base_.stop_before_step = 0;
-    check_ = original.outcome.check;
+    signature_ = failure_signature(original);
+    setup_.skip = request.skip;
+    setup_.cap_time_us = request.cap_time_us;
+    for (const auto& [k, v] : original.params) setup_.params.emplace_back(k, std::to_string(v));
+    scenario_ = scenarios::find_scenario(request.scenario);
     current_ = std::move(original);
-    current_size_ = measure(current_);
+    current_size_ = measure(current_, setup_.skip);
     // The original ran under the replay strategy: run it once more, guided, to learn its fibers.
-    scenarios::RunRequest probe = base_;
+    scenarios::RunRequest probe = request_for(setup_);
     auto strategy = std::make_shared<GuidedStrategy>(candidate_from_log(current_.log));
     probe.strategy_object = strategy;
     scenarios::run_scenario(probe);
     current_actors_ = strategy->seen_actors();
   }
 
+  scenarios::RunRequest request_for(const Setup& setup) const {
+    scenarios::RunRequest r = base_;
+    r.params = setup.params;
+    r.skip = setup.skip;
+    r.cap_time_us = setup.cap_time_us;
+    r.cap_steps = 0;
+    return r;
+  }
+
   bool out_of_budget() {
-    if (attempts_ >= options_.attempts_max) return budget_hit_ = true;
+    if (attempts_ >= options_.attempts_max || candidate_steps_ >= options_.candidate_steps_max) {
+      return budget_hit_ = true;
+    }
     if (options_.time_limit_s > 0 &&
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count() >= options_.time_limit_s) {
+      time_limit_hit_ = true;
       return budget_hit_ = true;
     }
     return false;
   }
 
-  // Runs the candidate; keeps it if it fails the same check and is smaller.
-  bool try_candidate(Candidate candidate) {
-    if (out_of_budget()) return false;
+  // Runs `candidate` under `setup`; the result if it fails with the original's signature.
+  std::optional<scenarios::RunResult> run_candidate(Candidate candidate, const Setup& setup,
+                                                    std::vector<sim::FiberId>* actors = nullptr) {
+    if (out_of_budget()) return std::nullopt;
     attempts_ += 1;
-    scenarios::RunRequest r = base_;
+    scenarios::RunRequest r = request_for(setup);
     auto strategy = std::make_shared<GuidedStrategy>(std::move(candidate));
     r.strategy_object = strategy;
     scenarios::RunResult result = scenarios::run_scenario(r);
-    if (!is_failure(result) || result.outcome.check != check_) return false;
-    const ExecutionSize size = measure(result);
+    candidate_steps_ += result.outcome.steps;
+    if (!is_failure(result) || failure_signature(result) != signature_) return std::nullopt;
+    if (actors != nullptr) *actors = strategy->seen_actors();
+    return result;
+  }
+
+  // Runs the candidate; keeps it if it fails the same way and is smaller.
+  bool try_candidate(Candidate candidate, const Setup& setup) {
+    std::vector<sim::FiberId> actors;
+    std::optional<scenarios::RunResult> result = run_candidate(std::move(candidate), setup, &actors);
+    if (!result) return false;
+    const ExecutionSize size = measure(*result, setup.skip);
     if (!(size < current_size_)) return false;
     if (collecting_) {  // best improvement: remember the smallest, keep searching
       if (!best_ || size < best_size_) {
-        best_ = std::move(result);
+        best_ = std::move(*result);
         best_size_ = size;
-        best_actors_ = strategy->seen_actors();
+        best_actors_ = actors;
       }
       return false;
     }
-    current_ = std::move(result);
-    current_actors_ = strategy->seen_actors();
+    current_ = std::move(*result);
+    current_actors_ = actors;
     current_size_ = size;
+    setup_ = setup;
     accepted_ += 1;
     return true;
+  }
+  bool try_candidate(Candidate candidate) { return try_candidate(std::move(candidate), setup_); }
+
+  // The cut: the earliest virtual time at which the current execution, stopped there and
+  // judged, fails the same way (bisection to 1/64 of the run), plus the margin. The
+  // margin leaves room for candidates whose failure comes a little later.
+  void cut_pass(std::uint32_t margin_percent) {
+    if (!options_.cut) return;
+    const std::int64_t end_us = current_.outcome.fail_time_us >= 0 ? current_.outcome.fail_time_us : current_.outcome.now_us;
+    if (end_us <= 0) return;
+    auto fails_at = [&](std::int64_t cap_us) {
+      Setup s = setup_;
+      s.cap_time_us = cap_us;
+      return run_candidate(current_candidate(), s).has_value();
+    };
+    std::int64_t lo = 0;
+    std::int64_t hi = end_us;
+    if (setup_.cap_time_us == 0 || hi < setup_.cap_time_us) {
+      if (!fails_at(hi)) return;  // judged early, it passes or fails otherwise: no cut
+    }
+    constexpr int kBisectionsMax = 40;
+    const std::int64_t resolution_us = std::max<std::int64_t>(1'000, end_us / 64);
+    for (int i = 0; i < kBisectionsMax && hi - lo > resolution_us && !budget_hit_; ++i) {
+      const std::int64_t mid = lo + (hi - lo) / 2;
+      if (fails_at(mid)) {
+        hi = mid;
+      } else {
+        lo = mid;
+      }
+    }
+    if (first_failure_us_ < 0) first_failure_us_ = hi;
+    const std::int64_t margin_us =
+        margin_percent == 0 ? 0 : std::max<std::int64_t>(kCutMarginUsMin, hi / 100 * margin_percent);
+    for (std::int64_t cap : {hi + margin_us, hi}) {
+      if (setup_.cap_time_us != 0 && cap >= setup_.cap_time_us) continue;
+      if (cap == hi && margin_us == 0 && cap != hi + margin_us) continue;
+      Setup s = setup_;
+      s.cap_time_us = cap;
+      if (auto r = run_candidate(current_candidate(), s)) {
+        // Accepted even when not smaller by measure: a shorter run is the point of it.
+        current_ = std::move(*r);
+        current_size_ = measure(current_, s.skip);
+        setup_ = s;
+        accepted_ += 1;
+        return;
+      }
+    }
+  }
+
+  // ddmin over the points (faults or client operations) the current execution ran:
+  // chunks of them skipped at once, halving the chunk down to single points.
+  bool skip_pass(const char* prefix) {
+    std::vector<std::string> keys;
+    for (const std::string& k : current_.skip_points) {
+      if (starts_with(k, prefix) && !std::binary_search(setup_.skip.begin(), setup_.skip.end(), k)) keys.push_back(k);
+    }
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    bool progress = false;
+    for (std::size_t chunk = keys.size(); chunk >= 1 && !budget_hit_; chunk /= 2) {
+      for (std::size_t start = 0; start < keys.size() && !budget_hit_; start += chunk) {
+        Setup s = setup_;
+        bool changes = false;
+        for (std::size_t i = start; i < std::min(start + chunk, keys.size()); ++i) {
+          if (!std::binary_search(s.skip.begin(), s.skip.end(), keys[i])) {
+            s.skip.insert(std::upper_bound(s.skip.begin(), s.skip.end(), keys[i]), keys[i]);
+            changes = true;
+          }
+        }
+        if (changes && try_candidate(current_candidate(), s)) progress = true;
+      }
+      if (chunk == 1) break;
+    }
+    return progress;
+  }
+
+  // Smaller scenario parameters, each on its own: its minimum, half, one less.
+  bool params_pass() {
+    if (!options_.reduce_params || scenario_ == nullptr) return false;
+    bool progress = false;
+    for (const scenarios::ParamSpec& spec : scenario_->params) {
+      for (int variant = 0; variant < 3 && !budget_hit_; ++variant) {
+        auto it = std::find_if(setup_.params.begin(), setup_.params.end(),
+                               [&](const auto& kv) { return kv.first == spec.key; });
+        if (it == setup_.params.end()) break;
+        const std::int64_t value = std::stoll(it->second);
+        const std::int64_t target = variant == 0 ? spec.min : variant == 1 ? spec.min + (value - spec.min) / 2 : value - 1;
+        if (target >= value || target < spec.min) continue;
+        Setup s = setup_;
+        for (auto& [k, v] : s.params) {
+          if (k == spec.key) v = std::to_string(target);
+        }
+        if (try_candidate(current_candidate(), s)) {
+          progress = true;
+          break;
+        }
+      }
+    }
+    return progress;
   }
 
   Candidate current_candidate() const { return candidate_from_log(current_.log); }
@@ -365,9 +501,13 @@ class Shrinker {
   }
 
   void run() {
+    cut_pass(options_.margin_percent);
     bool progress = true;
     while (progress && !budget_hit_) {
       progress = false;
+      progress = skip_pass("fault-") || progress;
+      progress = skip_pass("op-") || progress;
+      progress = params_pass() || progress;
       progress = truncate_pass() || progress;
       progress = chunk_pass() || progress;
       progress = data_chunk_pass() || progress;
@@ -375,18 +515,42 @@ class Shrinker {
       if (!progress) progress = retarget_pass();
       if (!progress) progress = pair_pass();
     }
+    // The result needs no margin: judge it where it first fails. A bisection of its own
+    // budget (kFinalCutAttempts more candidates), unless the wall-time guard stopped us.
+    if (!time_limit_hit_) {
+      constexpr std::uint64_t kFinalCutAttempts = 64;
+      options_.attempts_max = attempts_ + kFinalCutAttempts;
+      options_.candidate_steps_max = candidate_steps_ + kFinalCutAttempts * std::max<std::uint64_t>(1, current_.outcome.steps);
+      const bool was_hit = budget_hit_;
+      budget_hit_ = false;
+      cut_pass(0);
+      budget_hit_ = budget_hit_ || was_hit;
+    }
+    // Keys the final run never asked about change nothing: drop them from the trace.
+    std::vector<std::string> asked = current_.skip_points;
+    std::sort(asked.begin(), asked.end());
+    std::erase_if(setup_.skip, [&](const std::string& k) { return !std::binary_search(asked.begin(), asked.end(), k); });
   }
 
   scenarios::RunResult& current() { return current_; }
+  scenarios::RunRequest current_request() const { return request_for(setup_); }
   std::uint64_t attempts() const { return attempts_; }
   std::uint64_t accepted() const { return accepted_; }
+  std::uint64_t candidate_steps() const { return candidate_steps_; }
   bool budget_hit() const { return budget_hit_; }
+  bool time_limit_hit() const { return time_limit_hit_; }
+  std::int64_t first_failure_us() const { return first_failure_us_; }
 
  private:
   scenarios::RunRequest base_;
   ShrinkOptions options_;
   std::chrono::steady_clock::time_point start_;
-  std::string check_;
+  std::string signature_;
+  Setup setup_;
+  const scenarios::Scenario* scenario_ = nullptr;
+  std::uint64_t candidate_steps_ = 0;
+  bool time_limit_hit_ = false;
+  std::int64_t first_failure_us_ = -1;
   scenarios::RunResult current_;
   ExecutionSize current_size_;
   std::uint64_t attempts_ = 0;
@@ -401,10 +565,22 @@ class Shrinker {
 
 }  // namespace
 
-ExecutionSize measure(const scenarios::RunResult& result) {
+PointCounts count_points(const scenarios::RunResult& result, const std::vector<std::string>& skip) {
+  PointCounts c;
+  for (const std::string& k : result.skip_points) {
+    if (std::binary_search(skip.begin(), skip.end(), k)) continue;
+    if (starts_with(k, "fault-")) c.faults += 1;
+    if (starts_with(k, "op-")) c.operations += 1;
+  }
+  return c;
+}
+
+ExecutionSize measure(const scenarios::RunResult& result, const std::vector<std::string>& skip) {
   ExecutionSize s;
   s.choices = result.log.size();
   s.steps = result.outcome.steps;
+  const PointCounts points = count_points(result, skip);
+  s.points = points.faults + points.operations;
   sim::FiberId last = 0;
   bool first = true;
   for (const sim::Choice& c : result.log) {
@@ -420,6 +596,20 @@ ExecutionSize measure(const scenarios::RunResult& result) {
   return s;
 }
 
+std::string failure_signature(const scenarios::RunResult& result) {
+  const std::string& message = result.outcome.message;
+  const std::string first_line = message.substr(0, message.find('\n'));
+  std::string out = result.outcome.check + ": ";
+  bool in_number = false;
+  for (char c : first_line) {
+    const bool digit = c >= '0' && c <= '9';
+    if (digit && !in_number) out += '#';
+    if (!digit) out += c;
+    in_number = digit;
+  }
+  return out;
+}
+
 ShrinkOutcome shrink_execution(const scenarios::RunRequest& request, const ShrinkOptions& options) {
   ShrinkOutcome out;
   out.original = scenarios::run_scenario(request);
@@ -433,9 +623,14 @@ ShrinkOutcome shrink_execution(const scenarios::RunRequest& request, const Shrin
   Shrinker shrinker(request, options, out.original);
   shrinker.run();
   out.shrunk = std::move(shrinker.current());
+  out.request = shrinker.current_request();
+  out.request.strategy_object.reset();
   out.attempts = shrinker.attempts();
   out.accepted = shrinker.accepted();
+  out.candidate_steps = shrinker.candidate_steps();
   out.budget_hit = shrinker.budget_hit();
+  out.time_limit_hit = shrinker.time_limit_hit();
+  out.first_failure_us = shrinker.first_failure_us();
   return out;
 }
 

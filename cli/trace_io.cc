@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "cli/command.h"
@@ -32,6 +33,20 @@ LoadedTrace load_trace(const std::string& path) {
   } catch (const UsageError& e) {
     throw UsageError(fmt::format("{}: {}", path, e.what()));
   }
+  // A shrunk trace is judged at a cap and may skip faults and operations.
+  auto number = [&](const char* key, auto* value) {
+    const std::string text = out.file.get(key);
+    if (text.empty()) return;
+    auto parsed = std::from_chars(text.data(), text.data() + text.size(), *value);
+    if (parsed.ec != std::errc() || parsed.ptr != text.data() + text.size() || *value <= 0) {
+      throw UsageError(fmt::format("{}: bad {} '{}' in the header (a positive integer)", path, key, text));
+    }
+  };
+  number("cap-steps", &request.cap_steps);
+  number("cap-us", &request.cap_time_us);
+  request.skip = out.file.get_all("skip");
+  std::sort(request.skip.begin(), request.skip.end());
+  request.skip.erase(std::unique(request.skip.begin(), request.skip.end()), request.skip.end());
   request.replay = out.file.choices;
   return out;
 }
@@ -44,6 +59,9 @@ sim::TraceFile make_trace(const scenarios::RunRequest& request, const scenarios:
                   {"strategy", request.strategy},
                   {"bug", request.bug.empty() ? "-" : request.bug}};
   for (const auto& [k, v] : request.params) trace.header.emplace_back("param", k + "=" + v);
+  if (request.cap_steps != 0) trace.header.emplace_back("cap-steps", std::to_string(request.cap_steps));
+  if (request.cap_time_us != 0) trace.header.emplace_back("cap-us", std::to_string(request.cap_time_us));
+  for (const std::string& key : request.skip) trace.header.emplace_back("skip", key);
   trace.header.emplace_back("status", sim::run_status_name(result.outcome.status));
   trace.header.emplace_back("steps", std::to_string(result.outcome.steps));
   trace.header.emplace_back("trace-hash", fmt::format("{:016x}", result.outcome.trace_hash));

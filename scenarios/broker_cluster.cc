@@ -364,8 +364,10 @@ void publisher_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, si
   };
   std::int64_t n = 0;
   for (; n < publishes; ++n) {
-    publish_one(n);
-    if (world.draw_chance(sim::DataTag::kUser, 1, 2)) read_info();
+    // Shrinking removes client operations one by one (World::skip).
+    const bool skipped = world.skip(fmt::format("op-p{}-{}", id, n));
+    if (!skipped) publish_one(n);
+    if (!skipped && world.draw_chance(sim::DataTag::kUser, 1, 2)) read_info();
     world.sleep_for_us(static_cast<std::int64_t>(world.draw_below(sim::DataTag::kUser, static_cast<std::uint64_t>(gap_us))) + 1);
   }
   // Liveness: after the faults heal, a few more publishes must complete within the bound.

@@ -546,7 +546,8 @@ void start_nemesis(ScenarioContext& ctx, const NemesisSetup& setup, NemesisState
     while (!active.empty() && w.now_us() - start_us < setup.fault_period_us && state->faults < kFaultsMax) {
       w.sleep_for_us(draw_range(w, 50'000, 400'000));
       const NemesisKind kind = active[w.draw_below(sim::DataTag::kNemesis, active.size())];
-      apply_fault(ctx, setup, rates, kind);
+      // Shrinking removes faults one by one (World::skip); the kind is drawn either way.
+      if (!w.skip(fmt::format("fault-{}", state->faults))) apply_fault(ctx, setup, rates, kind);
       state->faults += 1;
     }
     if (active.empty()) w.sleep_for_us(setup.fault_period_us);

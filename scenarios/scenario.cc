@@ -150,6 +150,10 @@ RunResult run_scenario(const Scenario& scenario_ref, const RunRequest& request) 
   options.systematic = systematic;
   options.record_steps = request.record_steps;
   options.stop_before_step = request.stop_before_step;
+  options.cap_steps = request.cap_steps;
+  options.cap_time_us = request.cap_time_us;
+  options.skip = request.skip;
+  std::sort(options.skip.begin(), options.skip.end());
 
   RunResult result;
   result.params = params.all();
@@ -171,6 +175,7 @@ RunResult run_scenario(const Scenario& scenario_ref, const RunRequest& request) 
   result.records = world.step_records();
   result.report = ctx.report_lines();
   result.fibers = world.describe_fibers();
+  result.skip_points = world.skip_points();
   if (request.record_history && ctx.history_jsonl) result.history_jsonl = ctx.history_jsonl();
   if (request.record_history && ctx.deliveries_jsonl) result.deliveries_jsonl = ctx.deliveries_jsonl();
   if (request.record_steps) {

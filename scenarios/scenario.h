@@ -100,6 +100,12 @@ struct RunRequest {
   bool record_steps = false;
   std::uint64_t stop_before_step = 0;
   bool record_history = false;  // fill RunResult's history/deliveries JSON Lines
+  // Shrinking (a shrunk trace's header carries them): stop after cap_steps steps or
+  // before virtual time passes cap_time_us and judge the execution so far; skip the
+  // fault and operation points named in `skip` (see World::skip). 0 / empty: none.
+  std::uint64_t cap_steps = 0;
+  std::int64_t cap_time_us = 0;
+  std::vector<std::string> skip;  // sorted, unique
 };
 
 struct RunResult {
@@ -112,6 +118,7 @@ struct RunResult {
   std::vector<std::string> step_lines;  // with record_steps: one readable line per step
   std::string history_jsonl;     // empty when the scenario records no history
   std::string deliveries_jsonl;  // empty when the scenario records no delivery log
+  std::vector<std::string> skip_points;  // every World::skip key the run asked, in order
   bool passed() const {
     return outcome.status == sim::RunStatus::kOk || outcome.status == sim::RunStatus::kStopped;
   }

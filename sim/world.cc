@@ -445,9 +445,16 @@ void World::on_assert_failed(const char* expr, const char* file, int line, const
 void World::fail(std::string check, std::string message) {
   if (failure_) return;  // the first failure is the one reported
   failure_.emplace(std::move(check), std::move(message));
+  fail_step_ = step_;
+  fail_time_us_ = now_us_;
 }
 
 void World::stop() { stop_requested_ = true; }
+
+bool World::skip(const std::string& key) {
+  if (skip_points_.size() < kSkipPointsMax) skip_points_.push_back(key);
+  return std::binary_search(options_.skip.begin(), options_.skip.end(), key);
+}
 
 void World::collect_enabled() {
   enabled_.clear();
@@ -609,6 +616,10 @@ RunOutcome World::run() {
         failure_.emplace("deadlock", deadlock_report());
         break;
       }
+      if (options_.cap_time_us != 0 && next > options_.cap_time_us) {
+        outcome.capped = true;
+        break;
+      }
       if (next > options_.time_us_max) {
         outcome.status = RunStatus::kLivelock;
         failure_.emplace("livelock", fmt::format("virtual-time budget of {} us exhausted with {} fibers alive",
@@ -623,6 +634,10 @@ RunOutcome World::run() {
       outcome.status = RunStatus::kLivelock;
       failure_.emplace("livelock", fmt::format("step budget of {} exhausted with {} fibers alive",
                                                options_.steps_max, fibers_.size()));
+      break;
+    }
+    if (options_.cap_steps != 0 && step_ >= options_.cap_steps) {
+      outcome.capped = true;
       break;
     }
     if (options_.stop_before_step != 0 && step_ + 1 >= options_.stop_before_step) {
@@ -670,6 +685,10 @@ RunOutcome World::run() {
   if (failure_) {
     outcome.check = failure_->first;
     outcome.message = failure_->second;
+  }
+  if (failure_) {
+    outcome.fail_step = fail_step_;
+    outcome.fail_time_us = fail_time_us_;
   }
   outcome.steps = step_;
   outcome.now_us = now_us_;

@@ -38,6 +38,14 @@ struct WorldOptions {
   bool record_steps = false;
   // Stop before this step (0: never), for `replay --until`.
   std::uint64_t stop_before_step = 0;
+  // Shrinking: stop after this many steps, or before virtual time passes this, and judge
+  // the execution so far as if the scenario had stopped the world (0: never). The world
+  // reports whether it was cut (RunOutcome::capped).
+  std::uint64_t cap_steps = 0;
+  std::int64_t cap_time_us = 0;
+  // Shrinking: skip points (a fault, a client operation) named by these keys, sorted. The
+  // code under test asks World::skip(key); every key asked is listed in skip_points().
+  std::vector<std::string> skip;
 };
 
 enum class RunStatus : std::uint8_t {
@@ -67,6 +75,9 @@ struct RunOutcome {
   std::uint64_t steps = 0;
   std::int64_t now_us = 0;
   std::uint64_t trace_hash = 0;
+  bool capped = false;           // stopped at options.cap_steps / cap_time_us
+  std::uint64_t fail_step = 0;   // the step at which World::fail was first called
+  std::int64_t fail_time_us = -1;  // and the virtual time then (-1: no failure)
 };
 
 // A fiber's readiness test while it waits: `ready(object)`; `owner(object)` names the
@@ -171,6 +182,14 @@ class World {
   // Stops the run (status ok) at the next scheduling point; fibers still alive are unwound.
   void stop();
 
+  // --- shrinking
+  // Whether the point named `key` (a fault, a client operation; unique within the run)
+  // is to be skipped. Costs no step and draws nothing, so runs with no skip list are
+  // unchanged.
+  bool skip(const std::string& key);
+  static constexpr std::size_t kSkipPointsMax = 100'000;
+  const std::vector<std::string>& skip_points() const { return skip_points_; }
+
   // --- running
   RunOutcome run();
   std::uint64_t steps() const { return step_; }
@@ -237,6 +256,9 @@ class World {
   std::vector<StepRecord> records_;
   std::optional<std::pair<std::string, std::string>> failure_;
   bool stop_requested_ = false;
+  std::vector<std::string> skip_points_;
+  std::uint64_t fail_step_ = 0;
+  std::int64_t fail_time_us_ = -1;
   bool running_ = false;
 
   std::unique_ptr<Network> network_;

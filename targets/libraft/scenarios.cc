@@ -172,6 +172,7 @@ void client_main(Run& run, sim::World& w, std::uint32_t client, std::int64_t ops
   std::vector<std::int64_t> seen(static_cast<std::size_t>(keys), kNil);
   for (std::int64_t i = 0; i < ops; ++i) {
     w.sleep_for_us(draw(w, kThinkUsMax));
+    if (w.skip(fmt::format("op-c{}-{}", client, i))) continue;  // shrinking removes operations
     KvCommand cmd;
     cmd.client = client;
     cmd.request = static_cast<std::uint64_t>(i + 1);

@@ -293,6 +293,36 @@ TEST(CliShrink, RacyCounterShrinksToFewerChoicesAndStillFails) {
   EXPECT_EQ(line_value(again.out, "trace-hash"), line_value(r.out, "trace-hash"));
 }
 
+// A whole-cluster failure: candidates are cut where the original first failed, client
+// operations skipped and parameters reduced; the result replays from its file alone.
+TEST(CliShrink, BrokerFailureShrinksByCutSkipsAndParameters) {
+  TempDir dir;
+  const std::string trace = dir.file("echo.trace");
+  ASSERT_EQ(run("run broker-smoke --seed 1 --bug client_event_echoed --trace " + trace).code, 1);
+  const std::string out = dir.file("echo.small");
+  const Result r = run("shrink " + trace + " -o " + out + " --attempts 3000");
+  ASSERT_EQ(r.code, 1) << r.out << r.err;
+  std::smatch m;
+  const std::string choices = line_value(r.out, "choices");
+  ASSERT_TRUE(std::regex_match(choices, m, std::regex(R"((\d+) -> (\d+))"))) << choices;
+  EXPECT_LE(std::stoull(m[2]) * 10, std::stoull(m[1])) << r.out;  // at most 10% of the choices
+  const std::string time = line_value(r.out, "virtual-time-us");
+  ASSERT_TRUE(std::regex_match(time, m, std::regex(R"((\d+) -> (\d+))"))) << time;
+  EXPECT_LT(std::stoull(m[2]), std::stoull(m[1])) << "the cut did not shorten the run";
+  EXPECT_NE(line_value(r.out, "params"), "unchanged") << r.out;
+  EXPECT_EQ(line_value(r.out, "check"), "phantom");
+  const std::string text = read_file(out);
+  EXPECT_NE(text.find("\ncap-us "), std::string::npos);
+  const Result replay = run("replay " + out);
+  EXPECT_EQ(replay.code, 1) << replay.out << replay.err;
+  EXPECT_EQ(lines_starting(replay.out, "FAIL phantom: ").size(), 1u) << replay.out;
+  EXPECT_EQ(line_value(replay.out, "trace-hash"), line_value(r.out, "trace-hash"));
+  // Same input, same output: the shrink is deterministic under its counted budgets.
+  const Result again = run("shrink " + trace + " -o " + dir.file("echo2.small") + " --attempts 3000");
+  EXPECT_EQ(line_value(again.out, "trace-hash"), line_value(r.out, "trace-hash"));
+  EXPECT_EQ(read_file(dir.file("echo2.small")), text);
+}
+
 TEST(CliShrink, PassingTraceIsAnInputError) {
   TempDir dir;
   ASSERT_EQ(run("run mutex-counter --seed 3 --trace " + dir.file("ok.trace")).code, 0);
