@@ -514,6 +514,8 @@ class Shrinker {
       progress = data_pass() || progress;
       if (!progress) progress = retarget_pass();
       if (!progress) progress = pair_pass();
+      // A smaller execution may fail earlier: cut again (with the margin).
+      if (progress && !budget_hit_) cut_pass(options_.margin_percent);
     }
     // The result needs no margin: judge it where it first fails. A bisection of its own
     // budget (kFinalCutAttempts more candidates), unless the wall-time guard stopped us.

@@ -8,6 +8,7 @@ packages=(
   libboost-context-dev libfmt-dev libgtest-dev libgmock-dev librapidcheck-dev
   libbenchmark-dev libcli11-dev nlohmann-json3-dev libssl-dev
   libraft-dev
+  chromium
 )
 
 missing=()
