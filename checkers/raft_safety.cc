@@ -241,7 +241,48 @@ void commit_durability(const std::vector<RaftNodeSnapshot>& snaps, CheckReport& 
   }
 }
 
+// Each snapshot against its node's previous one, with the longest log any snapshot shows
+// the same term's leader holding.
+void truncation(const std::vector<RaftNodeSnapshot>& snaps, const Lineage& lin, CheckReport& report) {
+  std::map<std::int64_t, std::size_t> leader_of_term;  // term -> snapshot with the longest leader log
+  for (std::size_t i = 0; i < snaps.size(); ++i) {
+    if (snaps[i].role != RaftRole::leader) continue;
+    auto [it, fresh] = leader_of_term.emplace(snaps[i].term, i);
+    if (!fresh && snaps[it->second].log.size() < snaps[i].log.size()) it->second = i;
+  }
+  for (std::size_t i = 0; i < snaps.size(); ++i) {
+    if (lin.previous[i] == kNone) continue;
+    auto leader = leader_of_term.find(snaps[i].term);
+    if (leader == leader_of_term.end()) continue;
+    const RaftNodeSnapshot& previous = snaps[lin.previous[i]];
+    const std::string why = check_truncation(previous, snaps[i], &snaps[leader->second]);
+    if (why.empty()) continue;
+    report.add({"raft-log-truncation", why, {}, {}, previous.time, snaps[i].time});
+    return;  // the first is the one to act on; later ones follow from it
+  }
+}
+
 }  // namespace
+
+std::string check_truncation(const RaftNodeSnapshot& previous, const RaftNodeSnapshot& current,
+                             const RaftNodeSnapshot* leader) {
+  SIMBUS_ASSERT(previous.node == current.node);
+  if (leader == nullptr || leader->term != current.term || leader->node == current.node) return "";
+  if (previous.term != current.term || previous.incarnation != current.incarnation || current.incarnation == 0) {
+    return "";
+  }
+  const std::size_t kept = common_prefix(previous.log, current.log);
+  // Entries past `kept` that `previous` held are gone (or replaced).
+  for (std::size_t k = kept; k < previous.log.size() && k < leader->log.size(); ++k) {
+    const RaftLogEntry& lost = previous.log[k];
+    const RaftLogEntry& held = leader->log[k];
+    if (lost.term != held.term || lost.digest != held.digest) continue;
+    return fmt::format("{} deleted index {} (term {}) between {} and {} in term {}, though its leader {} holds the "
+                       "same entry: Raft deletes only from the first entry that conflicts with the leader's",
+                       current.node, k + 1, lost.term, previous.time, current.time, current.term, leader->node);
+  }
+  return "";
+}
 
 CheckReport check_raft_safety(const std::vector<RaftNodeSnapshot>& snapshots) {
   CheckReport report;
@@ -252,6 +293,7 @@ CheckReport check_raft_safety(const std::vector<RaftNodeSnapshot>& snapshots) {
   leader_completeness(snapshots, lin, report);
   state_machine_safety(snapshots, lin, report);
   commit_durability(snapshots, report);
+  truncation(snapshots, lin, report);
   return report;
 }
 

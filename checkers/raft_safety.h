@@ -26,8 +26,20 @@ struct RaftNodeSnapshot {
   RaftRole role = RaftRole::follower;
   std::vector<RaftLogEntry> log;  // log[0] is index 1
   std::int64_t commit_index = 0;  // entries 1..commit_index are committed
+  // Which boot of the node this is; 0 = unknown (then truncations are not judged: a
+  // restart may legitimately lose entries that were never synced).
+  std::uint64_t incarnation = 0;
 };
 
 CheckReport check_raft_safety(const std::vector<RaftNodeSnapshot>& snapshots);
+
+// Raft deletes a follower's entries only from the first one that conflicts with its
+// leader's (AppendEntries rule 3). Within one term and one boot a node hears from one
+// leader only, so an entry `previous` held that `current` lost while the term's leader
+// holds the same entry (index, term and command) was deleted though it matched: reported
+// as raft-log-truncation. `leader` is a snapshot of the term's leader (its log only grows
+// within the term, so any later one will do), or nullptr. An empty string when fine.
+std::string check_truncation(const RaftNodeSnapshot& previous, const RaftNodeSnapshot& current,
+                             const RaftNodeSnapshot* leader);
 
 }  // namespace simbus::checkers

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -61,10 +62,17 @@ struct BrokerRun {
   checkers::History history;
   checkers::DeliveryLog deliveries;
   std::vector<checkers::RaftNodeSnapshot> raft_snapshots;
+  std::map<std::string, std::size_t> last_snapshot_of_node;     // node -> index in raft_snapshots
+  std::map<std::int64_t, std::size_t> longest_leader_of_term;   // term -> index in raft_snapshots
   std::size_t sampled_entries = 0;
   std::map<std::uint64_t, std::pair<std::uint64_t, std::uint64_t>> applied;  // index -> (term, digest)
   std::vector<checkers::RaftLogEntry> applied_prefix;  // applied[1..n], as far as it has no gap
   std::string state_machine_violation;
+  std::string truncation_violation;
+  // Per (node, term, incarnation): the highest index the node acknowledged as matching
+  // its leader's log (AppendResponse success). Within one term and boot its log may never
+  // end before it: nothing but a leader of a higher term can make those entries conflict.
+  std::map<std::tuple<sim::NodeIndex, std::uint64_t, std::uint64_t>, std::uint64_t> acked_match;
   // Per node: the last index it applied in its current incarnation. Within one
   // incarnation a node applies each index once, in order; a restore from the leader's
   // snapshot only ever moves it forward (a restart re-applies from its own disk).
@@ -149,6 +157,7 @@ void stop_on_safety_violation(sim::World& world) { world.stop(); }
 void sample_raft(BrokerRun& run, sim::World& world) {
   if (run.raft_snapshots.size() >= kRaftSnapshotsMax) return;
   if (run.sampled_entries >= kRaftSampledEntriesMax) return;
+  const std::size_t round_start = run.raft_snapshots.size();
   for (const auto& [index, weak] : run.nodes) {
     auto node = weak.lock();
     if (!node || node->raft() == nullptr || !world.node_up(index)) continue;
@@ -160,6 +169,7 @@ void sample_raft(BrokerRun& run, sim::World& world) {
     snap.voted_for = status.voted_for == core::no_node ? "" : world.node_name(status.voted_for);
     snap.role = to_checker_role(status.role);
     snap.commit_index = static_cast<std::int64_t>(status.commit_index);
+    snap.incarnation = world.incarnation(index) + 1;  // 0 means unknown
     // Entries compacted into the snapshot are committed: every node applied the same ones
     // (checked on apply), so the prefix is taken from what was applied. `applied` only
     // grows and never changes an index, so its gap-free start is kept as it extends.
@@ -180,6 +190,27 @@ void sample_raft(BrokerRun& run, sim::World& world) {
     // The raft-commit-durability check reports it at the end.
     if (snap.commit_index > static_cast<std::int64_t>(snap.log.size())) stop_on_safety_violation(world);
     run.raft_snapshots.push_back(std::move(snap));
+  }
+  // Truncations, once the whole round is in: a leader sampled after its follower still
+  // counts. The raft-log-truncation check reports it at the end; stopping here keeps the
+  // run from spinning on the damage (a follower that keeps deleting what it acknowledged
+  // makes the leader resend forever, and the step budget's livelock would hide why).
+  for (std::size_t i = round_start; i < run.raft_snapshots.size(); ++i) {
+    const checkers::RaftNodeSnapshot& snap = run.raft_snapshots[i];
+    if (snap.role != checkers::RaftRole::leader) continue;
+    auto [it, fresh] = run.longest_leader_of_term.emplace(snap.term, i);
+    if (!fresh && run.raft_snapshots[it->second].log.size() < snap.log.size()) it->second = i;
+  }
+  for (std::size_t i = round_start; i < run.raft_snapshots.size(); ++i) {
+    const checkers::RaftNodeSnapshot& snap = run.raft_snapshots[i];
+    auto previous = run.last_snapshot_of_node.find(snap.node);
+    auto leader = run.longest_leader_of_term.find(snap.term);
+    if (previous != run.last_snapshot_of_node.end() && leader != run.longest_leader_of_term.end() &&
+        !checkers::check_truncation(run.raft_snapshots[previous->second], snap, &run.raft_snapshots[leader->second])
+             .empty()) {
+      stop_on_safety_violation(world);
+    }
+    run.last_snapshot_of_node[snap.node] = i;
   }
 }
 
@@ -251,6 +282,29 @@ void add_brokers(sim::World& world, const std::shared_ptr<BrokerRun>& run, std::
                                                 world.node_name(index), world.now_us());
         }
       };
+      // Checked as each acknowledgement leaves, not on the 50 ms samples: a follower that
+      // deletes matching entries gets them back from the leader within a round trip, so
+      // no sample sees the loss, while the cluster spins resending them.
+      env->observe_sends([&world, run, index](core::NodeId, const core::Bytes& payload) {
+        if (!run->truncation_violation.empty()) return;
+        core::Message message;
+        if (core::decode_message(payload, message) != core::DecodeError::none) return;
+        const auto* ack = std::get_if<core::AppendResponse>(&message);
+        auto node = run->nodes[index].lock();
+        if (ack == nullptr || node == nullptr || node->raft() == nullptr) return;
+        const core::RaftNode& raft = *node->raft();
+        const std::uint64_t last = raft.log().last_index();
+        std::uint64_t& acked = run->acked_match[{index, raft.term(), world.incarnation(index)}];
+        if (acked > last) {
+          run->truncation_violation = fmt::format(
+              "{} acknowledged index {} in term {}, and at {} us its log ends at index {}: it deleted entries "
+              "that matched its leader's (Raft deletes only from the first conflicting entry)",
+              world.node_name(index), acked, raft.term(), world.now_us(), last);
+          stop_on_safety_violation(world);
+          return;
+        }
+        if (ack->success && ack->term == raft.term()) acked = std::max(acked, ack->match_index);
+      });
       auto node = std::make_shared<core::BrokerNode>(env, broker_config(*run), hooks);
       run->nodes[index] = node;
       node->run();
@@ -746,6 +800,10 @@ void end_checks(ScenarioContext& ctx, const std::shared_ptr<BrokerRun>& run) {
   // Two leaders of one term come first: what they then commit differently follows from it.
   if (!run->election_violation.empty()) {
     ctx.fail("raft-election-safety", run->election_violation);
+    return;
+  }
+  if (!run->truncation_violation.empty()) {
+    ctx.fail("raft-log-truncation", run->truncation_violation);
     return;
   }
   if (!run->state_machine_violation.empty()) {

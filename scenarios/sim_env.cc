@@ -70,6 +70,7 @@ void SimEnv::sleep_for_us(std::int64_t duration_us) {
 
 void SimEnv::send(core::NodeId to, core::Bytes payload) {
   SIMBUS_ASSERT(world_.current_node() == node_);
+  if (send_observer_) send_observer_(to, payload);
   world_.network().send(static_cast<sim::NodeIndex>(to), std::move(payload));
 }
 

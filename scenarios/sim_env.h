@@ -3,6 +3,7 @@
 // (create it in the node's boot fiber, so a crash destroys it with the node's memory).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -38,7 +39,13 @@ class SimEnv final : public core::Env {
   std::unique_ptr<core::CondVar> make_condvar(std::string_view name) override;
   bool buggify(const char* file, int line) override;
 
+  // For checkers: sees each datagram this node sends, before the network takes it. It
+  // must not touch the world (no scheduling point, no draw), so traces stay the same.
+  using SendObserver = std::function<void(core::NodeId to, const core::Bytes& payload)>;
+  void observe_sends(SendObserver observer) { send_observer_ = std::move(observer); }
+
  private:
+  SendObserver send_observer_;
   sim::World& world_;
   sim::NodeIndex node_;
   BuggifyConfig buggify_;

@@ -71,6 +71,48 @@ TEST(RaftSafety, CommitDurability) {
   EXPECT_EQ(r.violations.size(), 1u) << r.to_string();
 }
 
+RaftNodeSnapshot booted(RaftNodeSnapshot s, std::uint64_t incarnation) {
+  s.incarnation = incarnation;
+  return s;
+}
+
+// n1 leads term 2 with three entries; n2 follows it.
+std::vector<RaftNodeSnapshot> term_two() {
+  const std::vector<RaftLogEntry> log = {{1, 11}, {2, 21}, {2, 22}};
+  return {booted(node("n1", 10, 2, RaftRole::leader, log, 1), 1),
+          booted(node("n2", 10, 2, RaftRole::follower, log, 1), 1)};
+}
+
+TEST(RaftSafety, LogTruncationOfAMatchingEntry) {
+  auto snaps = term_two();
+  // Same term, same boot: n2 lost index 3, which its leader holds identically.
+  snaps.push_back(booted(node("n2", 20, 2, RaftRole::follower, {{1, 11}, {2, 21}}, 1), 1));
+  CheckReport r = check_raft_safety(snaps);
+  EXPECT_TRUE(has(r, "raft-log-truncation")) << r.to_string();
+  EXPECT_NE(r.to_string().find("n2 deleted index 3 (term 2)"), std::string::npos) << r.to_string();
+}
+
+TEST(RaftSafety, LogTruncationOfConflictsRestartsAndNewTermsIsFine) {
+  // n2 held an entry of an old term that the leader replaced: deleting it is Raft's rule.
+  std::vector<RaftNodeSnapshot> conflict = term_two();
+  conflict[1].log = {{1, 11}, {1, 99}};
+  conflict.push_back(booted(node("n2", 20, 2, RaftRole::follower, {{1, 11}}, 1), 1));
+  EXPECT_FALSE(has(check_raft_safety(conflict), "raft-log-truncation"));
+  // A restart may lose what was never synced.
+  auto restart = term_two();
+  restart.push_back(booted(node("n2", 20, 2, RaftRole::follower, {{1, 11}, {2, 21}}, 1), 2));
+  EXPECT_FALSE(has(check_raft_safety(restart), "raft-log-truncation"));
+  // Unknown boots are not judged.
+  auto unknown = term_two();
+  unknown.push_back(booted(node("n2", 20, 2, RaftRole::follower, {{1, 11}, {2, 21}}, 1), 0));
+  EXPECT_FALSE(has(check_raft_safety(unknown), "raft-log-truncation"));
+  // A new term's leader may hold other entries: judged against that term's leader only.
+  auto later = term_two();
+  later.push_back(booted(node("n3", 30, 3, RaftRole::leader, {{1, 11}, {2, 21}, {3, 31}}, 2), 1));
+  later.push_back(booted(node("n2", 30, 3, RaftRole::follower, {{1, 11}, {2, 21}}, 2), 1));
+  EXPECT_FALSE(has(check_raft_safety(later), "raft-log-truncation"));
+}
+
 TEST(RaftSafety, StateMachineSafety) {
   auto snaps = healthy();
   snaps.push_back(node("n3", 40, 4, RaftRole::follower, {{1, 11}, {3, 31}}, 2));

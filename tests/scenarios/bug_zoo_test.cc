@@ -20,7 +20,7 @@ struct Caught {
 
 constexpr Caught kCaught[] = {
     {"append_from_stale_term", "partition-majority", 8, "raft-state-machine-safety"},
-    {"truncate_on_matching_prefix", "retry-storm", 2, "raft-commit-durability"},
+    {"truncate_on_matching_prefix", "retry-storm", 2, "raft-log-truncation"},
     {"append_reply_before_fsync", "crash-restart-all", 3, "raft-state-machine-safety"},
     {"publish_ack_before_commit", "retry-storm", 1, "linearizability"},
     {"follower_local_read", "retry-storm", 4, "linearizability"},
@@ -29,7 +29,7 @@ constexpr Caught kCaught[] = {
     {"retry_applied_twice", "retry-storm", 1, "linearizability"},
     {"client_event_echoed", "broker-smoke", 1, "phantom"},
     {"vote_before_persist", "crash-after-vote", 2, "raft-election-safety"},
-    {"snapshot_over_newer_log", "snapshot-catchup", 7, "raft-state-machine-safety"},
+    {"snapshot_over_newer_log", "snapshot-catchup", 7, "raft-log-truncation"},
     {"lease_read_ignores_skew", "lease-reads-skew", 1, "linearizability"},
     {"resume_off_by_one", "connect-churn", 1, "duplicate"},
     {"registry_update_without_lock", "connect-churn", 1, "lost"},
