@@ -142,7 +142,8 @@ void explore_seeded(const ExploreOptions& opts, const scenarios::RunRequest& bas
           }
           const std::uint64_t seed = seed_of(t.index);
           summary->executions += 1;
-          if (t.status != "crashed" && t.status != "hung") summary->trace_hashes.insert(t.trace_hash);
+          summary->wall_us += t.wall_us;
+          if (t.status != "crashed" && t.status != "hung") summary->schedule_hashes.insert(t.schedule_hash);
           if (t.code != kExitOk) {
             FailureRecord f;
             f.seed = seed;
@@ -150,6 +151,9 @@ void explore_seeded(const ExploreOptions& opts, const scenarios::RunRequest& bas
             f.status = t.status;
             f.check = t.check;
             f.message = t.message;
+            f.site = t.site;
+            f.choices = t.choices;
+            f.wall_us = t.wall_us;
             f.reproduce = t.reproduce;
             if (f.reproduce.empty()) {  // a crashed or hung worker: the seed alone brings it back
               scenarios::RunRequest r = base;
@@ -237,7 +241,7 @@ void explore_enumerating(const ExploreOptions& opts, const scenarios::RunRequest
     }
     const std::uint64_t ordinal = summary->executions;
     summary->executions += 1;
-    summary->trace_hashes.insert(result.outcome.trace_hash);
+    summary->schedule_hashes.insert(schedule_hash(result.log));
     if (code != kExitOk) {
       FailureRecord f;
       f.seed = request.seed;
@@ -245,6 +249,8 @@ void explore_enumerating(const ExploreOptions& opts, const scenarios::RunRequest
       f.status = sim::run_status_name(result.outcome.status);
       f.check = result.outcome.check;
       f.message = result.outcome.message;
+      f.site = result.outcome.site;
+      f.choices = result.log.size();
       f.reproduce = scenarios::reproduce_command(program_path(), base, result);
       f.trace_hash = result.outcome.trace_hash;
       summary->failures.push_back(std::move(f));

@@ -80,7 +80,8 @@ Runner add_merge(CLI::App& app) {
         if (merged.stopped_by.empty()) merged.stopped_by = p.stopped_by;
       }
       merged.failures.insert(merged.failures.end(), p.failures.begin(), p.failures.end());
-      merged.trace_hashes.insert(p.trace_hashes.begin(), p.trace_hashes.end());
+      merged.schedule_hashes.insert(p.schedule_hashes.begin(), p.schedule_hashes.end());
+      merged.wall_us += p.wall_us;
     }
     if (shards.size() != first.shard_count) {
       // Named up to a bound: a report may claim millions of shards.

@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "base/hash.h"
 #include "base/input_file.h"
 #include "cli/command.h"
 #include "cli/options.h"
@@ -56,38 +57,79 @@ void ExploreSummary::normalize() {
 std::vector<FailureGroup> ExploreSummary::groups() const {
   // Groups in the order of their first failure, which is the (seed, execution) order.
   std::vector<FailureGroup> out;
-  std::map<std::pair<std::string, std::string>, std::size_t> index;
+  std::map<std::string, std::size_t> index;  // signature key -> position in out
   for (const FailureRecord& f : failures) {
-    auto key = std::make_pair(f.check, f.message);
-    auto it = index.find(key);
+    Signature sig = f.signature();
+    auto it = index.find(sig.key());
     if (it == index.end()) {
-      index.emplace(key, out.size());
-      out.push_back({f.check, f.message, 1, f.seed, f.reproduce});
+      index.emplace(sig.key(), out.size());
+      FailureGroup g;
+      g.signature = std::move(sig);
+      g.check = f.check;
+      g.message = f.message;
+      g.count = 1;
+      g.first_seed = f.seed;
+      g.reproduce = f.reproduce;
+      g.smallest_seed = f.seed;
+      g.smallest_choices = f.choices;
+      g.smallest_reproduce = f.reproduce;
+      g.wall_us = f.wall_us;
+      out.push_back(std::move(g));
     } else {
-      out[it->second].count += 1;
+      FailureGroup& g = out[it->second];
+      g.count += 1;
+      g.wall_us += f.wall_us;
+      // Fewest choices wins; 0 is "unknown" and never wins over a known count.
+      if (f.choices != 0 && (g.smallest_choices == 0 || f.choices < g.smallest_choices)) {
+        g.smallest_seed = f.seed;
+        g.smallest_choices = f.choices;
+        g.smallest_reproduce = f.reproduce;
+      }
     }
   }
   return out;
+}
+
+std::uint64_t schedule_hash(const sim::ChoiceLog& log) {
+  std::uint64_t h = hash_combine(0, log.size());
+  for (const sim::Choice& c : log) {
+    h = hash_combine(h, static_cast<std::uint64_t>(c.kind) | (static_cast<std::uint64_t>(c.tag) << 8));
+    h = hash_combine(h, c.actor);
+    h = hash_combine(h, (static_cast<std::uint64_t>(c.seq) << 32) | c.index);
+    h = hash_combine(h, (static_cast<std::uint64_t>(c.options) << 32) ^ c.value);
+    h = hash_combine(h, c.value);
+  }
+  return h;
 }
 
 std::string format_summary(const ExploreSummary& s) {
   std::string out;
   out += fmt::format("executions: {}\n", s.executions);
   out += fmt::format("failures: {}\n", s.failures.size());
-  out += fmt::format("distinct-traces: {}\n", s.distinct_traces());
+  out += fmt::format("distinct-schedules: {}\n", s.distinct_schedules());
   if (s.enumerating) {
     out += fmt::format("exhausted: {}\n", s.exhausted ? "yes" : "no");
     out += fmt::format("blocked: {}\n", s.blocked);
   }
   if (!s.complete) out += fmt::format("stopped: {}\n", s.stopped_by.empty() ? "early" : s.stopped_by);
   const auto groups = s.groups();
+  if (!groups.empty()) out += fmt::format("signatures: {}\n", groups.size());
   std::size_t n = 0;
   for (const FailureGroup& g : groups) {
     n += 1;
-    out += fmt::format("group {}/{}: {} failing execution{}, first seed {}\n", n, groups.size(), g.count,
+    out += fmt::format("group {}/{}: {} failing execution{}, first seed {}", n, groups.size(), g.count,
                        g.count == 1 ? "" : "s", g.first_seed);
+    if (g.smallest_choices != 0) {
+      out += fmt::format(", fewest choices seed {} ({})", g.smallest_seed, g.smallest_choices);
+    }
+    out += "\n";
+    out += fmt::format("signature {}: {}{}{}: {}\n", g.signature.id(), g.signature.check,
+                       g.signature.site.empty() ? "" : " at ", g.signature.site, g.signature.pattern);
     out += fmt::format("FAIL {}: {}\n", g.check, g.message);
     if (!g.reproduce.empty()) out += fmt::format("reproduce: {}\n", g.reproduce);
+    if (!g.smallest_reproduce.empty() && g.smallest_reproduce != g.reproduce) {
+      out += fmt::format("reproduce-fewest-choices: {}\n", g.smallest_reproduce);
+    }
   }
   return out;
 }
@@ -116,23 +158,34 @@ std::string to_json(const ExploreSummary& s) {
                         {"status", f.status},
                         {"check", f.check},
                         {"message", f.message},
+                        {"site", f.site},
+                        {"signature", f.signature().id()},
                         {"reproduce", f.reproduce},
-                        {"trace_hash", hex(f.trace_hash)}});
+                        {"trace_hash", hex(f.trace_hash)},
+                        {"choices", f.choices},
+                        {"wall_us", f.wall_us}});
   }
   j["failures"] = failures;
   Json groups = Json::array();
   for (const FailureGroup& g : s.groups()) {
-    groups.push_back({{"check", g.check},
+    groups.push_back({{"signature", g.signature.id()},
+                      {"check", g.check},
+                      {"site", g.signature.site},
+                      {"pattern", g.signature.pattern},
                       {"message", g.message},
                       {"count", g.count},
                       {"first_seed", g.first_seed},
-                      {"reproduce", g.reproduce}});
+                      {"reproduce", g.reproduce},
+                      {"fewest_choices_seed", g.smallest_seed},
+                      {"fewest_choices", g.smallest_choices},
+                      {"fewest_choices_reproduce", g.smallest_reproduce}});
   }
   j["groups"] = groups;
-  j["distinct_traces"] = s.distinct_traces();
+  j["distinct_schedules"] = s.distinct_schedules();
   Json hashes = Json::array();
-  for (std::uint64_t h : s.trace_hashes) hashes.push_back(hex(h));
-  j["trace_hashes"] = hashes;
+  for (std::uint64_t h : s.schedule_hashes) hashes.push_back(hex(h));
+  j["schedule_hashes"] = hashes;
+  j["wall_us"] = s.wall_us;
   return j.dump(2) + "\n";
 }
 
@@ -216,24 +269,29 @@ ExploreSummary from_json(const std::string& text, const std::string& path) {
     r.status = str(f, "status", where);
     r.check = str(f, "check", where);
     r.message = str(f, "message", where);
+    // Optional: reports of binaries before signatures have no site, choices or wall time.
+    if (f.contains("site")) r.site = str(f, "site", where);
     r.reproduce = str(f, "reproduce", where);
+    if (f.contains("choices")) r.choices = num(f, "choices", where);
+    if (f.contains("wall_us")) r.wall_us = static_cast<std::int64_t>(std::min<std::uint64_t>(num(f, "wall_us", where), INT64_MAX));
     if (!parse_hex(str(f, "trace_hash", where), &r.trace_hash)) {
       throw UsageError(fmt::format("{}: a failure's 'trace_hash' is not 16 hex digits", path));
     }
     s.failures.push_back(std::move(r));
   }
-  const Json& hashes = need(j, "trace_hashes", top);
-  if (!hashes.is_array()) throw UsageError(fmt::format("{}: 'trace_hashes' is not an array", path));
+  const Json& hashes = need(j, "schedule_hashes", top);
+  if (!hashes.is_array()) throw UsageError(fmt::format("{}: 'schedule_hashes' is not an array", path));
   for (const Json& h : hashes) {
     std::uint64_t v = 0;
     if (!h.is_string() || !parse_hex(h.get<std::string>(), &v)) {
-      throw UsageError(fmt::format("{}: 'trace_hashes' holds something other than hex hashes", path));
+      throw UsageError(fmt::format("{}: 'schedule_hashes' holds something other than hex hashes", path));
     }
-    s.trace_hashes.insert(v);
+    s.schedule_hashes.insert(v);
   }
-  if (num(j, "distinct_traces", top) != s.trace_hashes.size()) {
-    throw UsageError(fmt::format("{}: 'distinct_traces' does not match 'trace_hashes'", path));
+  if (num(j, "distinct_schedules", top) != s.schedule_hashes.size()) {
+    throw UsageError(fmt::format("{}: 'distinct_schedules' does not match 'schedule_hashes'", path));
   }
+  if (j.contains("wall_us")) s.wall_us = static_cast<std::int64_t>(std::min<std::uint64_t>(num(j, "wall_us", top), INT64_MAX));
   if (s.failures.size() > s.executions) {
     throw UsageError(fmt::format("{}: more failures than executions", path));
   }
@@ -241,38 +299,80 @@ ExploreSummary from_json(const std::string& text, const std::string& path) {
   return s;
 }
 
-std::string to_junit(const ExploreSummary& s) {
+std::string junit_seconds(std::int64_t us) { return fmt::format("{:.3f}", static_cast<double>(std::max<std::int64_t>(us, 0)) / 1e6); }
+
+namespace {
+
+std::string junit_label(const ExploreSummary& s) {
   std::string label = s.scenario;
   for (const auto& [k, v] : s.params) label += fmt::format(" {}={}", k, v);
   if (!s.bug.empty()) label += fmt::format(" bug={}", s.bug);
+  return label;
+}
+
+std::string junit_testcase_name(const std::string& label, const Signature& sig) {
+  return fmt::format("{}: {}{}{}: {}", label, sig.check, sig.site.empty() ? "" : " at ", sig.site, sig.pattern);
+}
+
+std::string junit_failure_body(const ExploreSummary& s, const FailureGroup& g) {
+  std::string body = fmt::format("{} of {} executions failed with signature {}; first seed {}\n", g.count,
+                                 s.executions, g.signature.id(), g.first_seed);
+  body += fmt::format("FAIL {}: {}\n", g.check, g.message);
+  if (!g.reproduce.empty()) body += fmt::format("reproduce: {}\n", g.reproduce);
+  if (g.smallest_choices != 0 && g.smallest_reproduce != g.reproduce) {
+    body += fmt::format("fewest choices: seed {} ({} choices)\nreproduce: {}\n", g.smallest_seed,
+                        g.smallest_choices, g.smallest_reproduce);
+  }
+  return body;
+}
+
+}  // namespace
+
+std::string junit_testcases(const ExploreSummary& s, const std::string& indent, std::size_t* tests,
+                            std::size_t* failing) {
+  // One testcase per failure signature (its name carries nothing seed-specific, so CI
+  // history follows it from run to run); one passing testcase when nothing failed.
+  const std::string label = junit_label(s);
+  const std::string classname = xml_escape("simbus.explore." + s.scenario);
   const auto groups = s.groups();
+  std::string out;
+  if (groups.empty()) {
+    *tests += 1;
+    out += fmt::format("{}<testcase classname=\"{}\" name=\"{}\" time=\"{}\"/>\n", indent, classname,
+                       xml_escape(label + ": every execution passed"), junit_seconds(s.wall_us));
+    return out;
+  }
+  for (const FailureGroup& g : groups) {
+    *tests += 1;
+    *failing += 1;
+    const std::string headline = g.message.substr(0, g.message.find('\n'));
+    out += fmt::format("{}<testcase classname=\"{}\" name=\"{}\" time=\"{}\">\n", indent, classname,
+                       xml_escape(junit_testcase_name(label, g.signature)), junit_seconds(g.wall_us));
+    out += fmt::format("{}  <failure message=\"{}\" type=\"{}\">{}</failure>\n", indent,
+                       xml_escape(fmt::format("FAIL {}: {}", g.check, headline)), xml_escape(g.check),
+                       xml_escape(junit_failure_body(s, g)));
+    out += fmt::format("{}</testcase>\n", indent);
+  }
+  return out;
+}
+
+std::string to_junit(const ExploreSummary& s) {
+  std::size_t tests = 0, failing = 0;
+  const std::string cases = junit_testcases(s, "    ", &tests, &failing);
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  const std::size_t failing_cases = groups.size() + (s.failures.empty() ? 0 : 1);
-  out += fmt::format("<testsuites tests=\"{}\" failures=\"{}\">\n", groups.size() + 1, failing_cases);
-  out += fmt::format("  <testsuite name=\"simbus explore {}\" tests=\"{}\" failures=\"{}\">\n", xml_escape(label),
-                     groups.size() + 1, failing_cases);
+  const std::string time = junit_seconds(s.wall_us);
+  out += fmt::format("<testsuites tests=\"{}\" failures=\"{}\" time=\"{}\">\n", tests, failing, time);
+  out += fmt::format("  <testsuite name=\"simbus explore {}\" tests=\"{}\" failures=\"{}\" time=\"{}\">\n",
+                     xml_escape(junit_label(s)), tests, failing, time);
   out += "    <properties>\n";
   out += fmt::format("      <property name=\"strategy\" value=\"{}\"/>\n", xml_escape(s.strategy));
   out += fmt::format("      <property name=\"seed_start\" value=\"{}\"/>\n", s.seed_start);
   out += fmt::format("      <property name=\"shard\" value=\"{}/{}\"/>\n", s.shard_index, s.shard_count);
   out += fmt::format("      <property name=\"executions\" value=\"{}\"/>\n", s.executions);
-  out += fmt::format("      <property name=\"distinct_traces\" value=\"{}\"/>\n", s.distinct_traces());
+  out += fmt::format("      <property name=\"failing_executions\" value=\"{}\"/>\n", s.failures.size());
+  out += fmt::format("      <property name=\"distinct_schedules\" value=\"{}\"/>\n", s.distinct_schedules());
   out += "    </properties>\n";
-  out += fmt::format("    <testcase classname=\"simbus.explore\" name=\"{}\">\n", xml_escape(label));
-  if (!s.failures.empty()) {
-    out += fmt::format("      <failure message=\"{} of {} executions failed\" type=\"simbus\">{}</failure>\n",
-                       s.failures.size(), s.executions, xml_escape(format_summary(s)));
-  }
-  out += "    </testcase>\n";
-  for (const FailureGroup& g : groups) {
-    out += fmt::format("    <testcase classname=\"simbus.explore.{}\" name=\"{}: {}\">\n", xml_escape(s.scenario),
-                       xml_escape(g.check), xml_escape(g.message));
-    out += fmt::format("      <failure message=\"FAIL {}: {}\" type=\"{}\">{} failing execution(s), first seed {}\n"
-                       "reproduce: {}</failure>\n",
-                       xml_escape(g.check), xml_escape(g.message), xml_escape(g.check), g.count, g.first_seed,
-                       xml_escape(g.reproduce));
-    out += "    </testcase>\n";
-  }
+  out += cases;
   out += "  </testsuite>\n</testsuites>\n";
   return out;
 }

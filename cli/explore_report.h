@@ -1,5 +1,5 @@
 // What `explore` found, in a form `merge` can combine: the executions, the failing ones
-// grouped by (check, message), and every distinct trace-hash. Written as JSON (--json),
+// grouped by failure signature (cli/signature.h), and every distinct trace-hash. Written as JSON (--json),
 // JUnit XML (--junit) and the summary lines; docs/cli.md documents the JSON schema.
 #pragma once
 
@@ -10,6 +10,9 @@
 #include <utility>
 #include <vector>
 
+#include "cli/signature.h"
+#include "sim/choice_log.h"
+
 namespace simbus::cli {
 
 struct FailureRecord {
@@ -18,16 +21,27 @@ struct FailureRecord {
   std::string status;           // failed, deadlock, livelock, crashed, hung
   std::string check;
   std::string message;
+  std::string site;             // what detected it (RunOutcome::site); "" in reports of older binaries
   std::string reproduce;
   std::uint64_t trace_hash = 0;
+  std::uint64_t choices = 0;    // the choice log's length (0: unknown); fewer = easier to shrink
+  std::int64_t wall_us = 0;     // wall time of the execution (JUnit `time`; never decides anything)
+  Signature signature() const { return make_signature(check, message, site); }
 };
 
+// The failures of one signature: how many, the first (lowest seed, then execution) and
+// the most shrinkable (fewest choices, then the first).
 struct FailureGroup {
+  Signature signature;
   std::string check;
-  std::string message;
+  std::string message;  // the first failure's full message
   std::uint64_t count = 0;
   std::uint64_t first_seed = 0;
-  std::string reproduce;  // of the group's first failure (lowest seed, then execution)
+  std::string reproduce;  // of the group's first failure
+  std::uint64_t smallest_seed = 0;
+  std::uint64_t smallest_choices = 0;
+  std::string smallest_reproduce;
+  std::int64_t wall_us = 0;  // summed over the group's executions
 };
 
 struct ExploreSummary {
@@ -47,21 +61,36 @@ struct ExploreSummary {
   bool complete = true;
   std::string stopped_by;  // why it is incomplete: time-limit, stop-on-fail, cap
   std::vector<FailureRecord> failures;
-  std::set<std::uint64_t> trace_hashes;
+  // Hashes of the executions' choice logs (schedule_hash): distinct schedules. Trace-hashes
+  // start from the seed, so they would count seeds (racy-counter: 1,000 seeds, 35 schedules).
+  std::set<std::uint64_t> schedule_hashes;
+  std::int64_t wall_us = 0;  // summed over every execution (JUnit `time`)
 
   // Sorts failures by (seed, execution); call before reporting.
   void normalize();
   std::vector<FailureGroup> groups() const;
-  std::uint64_t distinct_traces() const { return trace_hashes.size(); }
+  // Distinct choice logs: schedules (interleavings and data choices) explored, not seeds --
+  // many seeds can draw the same schedule.
+  std::uint64_t distinct_schedules() const { return schedule_hashes.size(); }
 };
 
-// The summary lines (executions/failures/distinct-traces[/exhausted][/blocked]) then each
-// failure group with its FAIL and reproduce: lines.
+// The summary lines (executions/failures/distinct-schedules[/exhausted][/blocked]) then
+// each failure group: its signature, FAIL and reproduce: lines.
 std::string format_summary(const ExploreSummary& summary);
+// A digest of every choice of a log (schedule and data): equal logs, equal hashes. Unlike
+// the trace-hash it does not start from the seed.
+std::uint64_t schedule_hash(const sim::ChoiceLog& log);
 std::string to_json(const ExploreSummary& summary);
 // Throws UsageError naming `path` on malformed input.
 ExploreSummary from_json(const std::string& text, const std::string& path);
+// One testcase per failure signature, named "<scenario params bug>: <check> at <site>:
+// <pattern>" (nothing seed-specific), or one passing testcase; `time` from wall_us.
 std::string to_junit(const ExploreSummary& summary);
+// The <testcase> elements alone (for suite --junit, which nests one testsuite per entry);
+// adds to *tests and *failing.
+std::string junit_testcases(const ExploreSummary& summary, const std::string& indent, std::size_t* tests,
+                            std::size_t* failing);
+std::string junit_seconds(std::int64_t us);
 // 1 if any failure; 3 if nothing failed but the exploration was cut short; else 0.
 int summary_exit_code(const ExploreSummary& summary);
 

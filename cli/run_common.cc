@@ -10,6 +10,7 @@
 
 #include "base/input_file.h"
 #include "cli/command.h"
+#include "cli/explore_report.h"
 
 namespace simbus::cli {
 
@@ -151,7 +152,10 @@ TaskResult execute_request(const scenarios::RunRequest& request, std::size_t ind
     r.status = sim::run_status_name(result.outcome.status);
     r.check = result.outcome.check;
     r.message = result.outcome.message;
+    r.site = result.outcome.site;
     r.trace_hash = result.outcome.trace_hash;
+    r.schedule_hash = schedule_hash(result.log);
+    r.choices = result.log.size();
     r.steps = result.outcome.steps;
     if (r.code == kExitFailed) r.reproduce = scenarios::reproduce_command(program_path(), request, result);
   } catch (const scenarios::UsageError& e) {

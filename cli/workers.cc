@@ -48,8 +48,9 @@ std::string unescape(const std::string& s) {
 }
 
 std::string serialize(const TaskResult& r) {
-  return fmt::format("{}\t{}\t{}\t{}\t{}\t{}\t{:x}\t{}\t{}\n", r.index, r.code, escape(r.status), escape(r.check),
-                     escape(r.message), escape(r.reproduce), r.trace_hash, r.steps, r.wall_us);
+  return fmt::format("{}\t{}\t{}\t{}\t{}\t{}\t{:x}\t{}\t{}\t{}\t{:x}\t{}\n", r.index, r.code, escape(r.status),
+                     escape(r.check), escape(r.message), escape(r.reproduce), r.trace_hash, r.steps, r.wall_us,
+                     escape(r.site), r.schedule_hash, r.choices);
 }
 
 bool deserialize(const std::string& line, TaskResult* r) {
@@ -61,7 +62,7 @@ bool deserialize(const std::string& line, TaskResult* r) {
     if (tab == std::string::npos) break;
     pos = tab + 1;
   }
-  if (f.size() != 9) return false;
+  if (f.size() != 12) return false;
   try {
     r->index = std::stoull(f[0]);
     r->code = std::stoi(f[1]);
@@ -72,6 +73,9 @@ bool deserialize(const std::string& line, TaskResult* r) {
     r->trace_hash = std::stoull(f[6], nullptr, 16);
     r->steps = std::stoull(f[7]);
     r->wall_us = std::stoll(f[8]);
+    r->site = unescape(f[9]);
+    r->schedule_hash = std::stoull(f[10], nullptr, 16);
+    r->choices = std::stoull(f[11]);
   } catch (const std::exception&) {
     return false;
   }

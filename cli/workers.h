@@ -16,8 +16,11 @@ struct TaskResult {
   std::string status;       // ok, failed, deadlock, ... or crashed / hung
   std::string check;
   std::string message;
+  std::string site;         // RunOutcome::site
   std::string reproduce;
   std::uint64_t trace_hash = 0;
+  std::uint64_t schedule_hash = 0;  // explore_report.h schedule_hash of the choice log
+  std::uint64_t choices = 0;
   std::uint64_t steps = 0;
   std::int64_t wall_us = 0;
 };

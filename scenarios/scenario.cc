@@ -169,6 +169,7 @@ RunResult run_scenario(const Scenario& scenario_ref, const RunRequest& request) 
       result.outcome.status = sim::RunStatus::kFailed;
       result.outcome.check = failure->first;
       result.outcome.message = failure->second;
+      result.outcome.site = world.failure_site();
     }
   }
   result.log = world.choice_log();

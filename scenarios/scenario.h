@@ -53,8 +53,11 @@ class ScenarioContext {
 
   // A check that runs after the world stops (outside the interleaving).
   void at_end(std::function<void()> check) { end_checks_.push_back(std::move(check)); }
-  // Records a failed check (the first one is reported).
-  void fail(std::string check, std::string message) { world.fail(std::move(check), std::move(message)); }
+  // Records a failed check (the first one is reported); the caller is the failure's site.
+  void fail(std::string check, std::string message, const char* file = __builtin_FILE(),
+            const char* function = __builtin_FUNCTION()) {
+    world.fail(std::move(check), std::move(message), file, function);
+  }
   // Extra lines for `run`'s report (drawn fault settings, counters).
   void report(std::string line) { report_.push_back(std::move(line)); }
 

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <boost/context/detail/exception.hpp>
+#include <string_view>
 #include <utility>
 
 #include "base/assert.h"
@@ -442,11 +443,14 @@ void World::on_assert_failed(const char* expr, const char* file, int line, const
                                      msg ? msg : "")};
 }
 
-void World::fail(std::string check, std::string message) {
+void World::fail(std::string check, std::string message, const char* file, const char* function) {
   if (failure_) return;  // the first failure is the one reported
   failure_.emplace(std::move(check), std::move(message));
   fail_step_ = step_;
   fail_time_us_ = now_us_;
+  std::string_view path = file == nullptr ? "" : file;
+  if (const auto slash = path.find_last_of('/'); slash != std::string_view::npos) path = path.substr(slash + 1);
+  failure_site_ = fmt::format("{}:{}", path, function == nullptr ? "" : function);
 }
 
 void World::stop() { stop_requested_ = true; }
@@ -614,6 +618,7 @@ RunOutcome World::run() {
       if (next == kNever) {
         outcome.status = RunStatus::kDeadlock;
         failure_.emplace("deadlock", deadlock_report());
+        failure_site_ = "world.cc:deadlock";
         break;
       }
       if (options_.cap_time_us != 0 && next > options_.cap_time_us) {
@@ -624,6 +629,7 @@ RunOutcome World::run() {
         outcome.status = RunStatus::kLivelock;
         failure_.emplace("livelock", fmt::format("virtual-time budget of {} us exhausted with {} fibers alive",
                                                  options_.time_us_max, fibers_.size()));
+        failure_site_ = "world.cc:time-budget";
         break;
       }
       SIMBUS_ASSERT(next >= now_us_);
@@ -634,6 +640,7 @@ RunOutcome World::run() {
       outcome.status = RunStatus::kLivelock;
       failure_.emplace("livelock", fmt::format("step budget of {} exhausted with {} fibers alive",
                                                options_.steps_max, fibers_.size()));
+      failure_site_ = "world.cc:step-budget";
       break;
     }
     if (options_.cap_steps != 0 && step_ >= options_.cap_steps) {
@@ -650,6 +657,7 @@ RunOutcome World::run() {
     if (index == Strategy::kDiverged) {
       outcome.status = RunStatus::kDiverged;
       failure_.emplace("replay", strategy_->divergence());
+      failure_site_ = "world.cc:replay";
       break;
     }
     SIMBUS_ASSERT(index < enabled_.size());
@@ -685,6 +693,7 @@ RunOutcome World::run() {
   if (failure_) {
     outcome.check = failure_->first;
     outcome.message = failure_->second;
+    outcome.site = failure_site_;
   }
   if (failure_) {
     outcome.fail_step = fail_step_;

@@ -72,6 +72,7 @@ struct RunOutcome {
   RunStatus status = RunStatus::kOk;
   std::string check;    // the failed check's name ("deadlock", "livelock", a scenario check)
   std::string message;  // what happened
+  std::string site;     // what detected it: "<file basename>:<function>" (not in the trace hash)
   std::uint64_t steps = 0;
   std::int64_t now_us = 0;
   std::uint64_t trace_hash = 0;
@@ -174,11 +175,15 @@ class World {
   }
 
   // --- failures
-  // Records a failed check; the world stops at the next scheduling point.
-  void fail(std::string check, std::string message);
+  // Records a failed check; the world stops at the next scheduling point. `file` and
+  // `function` name the site that detected it (a failure signature's site, cli/signature.h);
+  // the defaults are the caller's.
+  void fail(std::string check, std::string message, const char* file = __builtin_FILE(),
+            const char* function = __builtin_FUNCTION());
   bool failed() const { return failure_.has_value(); }
   // The first failure: (check, message).
   const std::optional<std::pair<std::string, std::string>>& failure() const { return failure_; }
+  const std::string& failure_site() const { return failure_site_; }
   // Stops the run (status ok) at the next scheduling point; fibers still alive are unwound.
   void stop();
 
@@ -255,6 +260,7 @@ class World {
   ChoiceLog log_;
   std::vector<StepRecord> records_;
   std::optional<std::pair<std::string, std::string>> failure_;
+  std::string failure_site_;  // "file:function" of the first failure's fail() call
   bool stop_requested_ = false;
   std::vector<std::string> skip_points_;
   std::uint64_t fail_step_ = 0;
