@@ -141,27 +141,8 @@ void explore_seeded(const ExploreOptions& opts, const scenarios::RunRequest& bas
             return false;
           }
           const std::uint64_t seed = seed_of(t.index);
-          summary->executions += 1;
-          summary->wall_us += t.wall_us;
-          if (t.status != "crashed" && t.status != "hung") summary->schedule_hashes.insert(t.schedule_hash);
+          add_task_result(summary, t, seed, base);
           if (t.code != kExitOk) {
-            FailureRecord f;
-            f.seed = seed;
-            f.execution = seed - opts.seed_start;
-            f.status = t.status;
-            f.check = t.check;
-            f.message = t.message;
-            f.site = t.site;
-            f.choices = t.choices;
-            f.wall_us = t.wall_us;
-            f.reproduce = t.reproduce;
-            if (f.reproduce.empty()) {  // a crashed or hung worker: the seed alone brings it back
-              scenarios::RunRequest r = base;
-              r.seed = seed;
-              f.reproduce = scenarios::reproduce_command(program_path(), r, scenarios::RunResult{});
-            }
-            f.trace_hash = t.trace_hash;
-            summary->failures.push_back(std::move(f));
             if (opts.stop_on_fail) {
               summary->complete = false;
               summary->stopped_by = "stop-on-fail";

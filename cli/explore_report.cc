@@ -134,7 +134,34 @@ std::string format_summary(const ExploreSummary& s) {
   return out;
 }
 
-std::string to_json(const ExploreSummary& s) {
+std::string to_json(const ExploreSummary& s) { return to_json_value(s).dump(2) + "\n"; }
+
+void add_task_result(ExploreSummary* summary, const TaskResult& t, std::uint64_t seed,
+                     const scenarios::RunRequest& request) {
+  summary->executions += 1;
+  summary->wall_us += t.wall_us;
+  if (t.status != "crashed" && t.status != "hung") summary->schedule_hashes.insert(t.schedule_hash);
+  if (t.code == kExitOk) return;
+  FailureRecord f;
+  f.seed = seed;
+  f.execution = seed - summary->seed_start;
+  f.status = t.status;
+  f.check = t.check;
+  f.message = t.message;
+  f.site = t.site;
+  f.choices = t.choices;
+  f.wall_us = t.wall_us;
+  f.reproduce = t.reproduce;
+  if (f.reproduce.empty()) {  // a crashed or hung worker: the seed alone brings it back
+    scenarios::RunRequest r = request;
+    r.seed = seed;
+    f.reproduce = scenarios::reproduce_command(program_path(), r, scenarios::RunResult{});
+  }
+  f.trace_hash = t.trace_hash;
+  summary->failures.push_back(std::move(f));
+}
+
+Json to_json_value(const ExploreSummary& s) {
   Json j;
   j["scenario"] = s.scenario;
   j["strategy"] = s.strategy;
@@ -186,7 +213,7 @@ std::string to_json(const ExploreSummary& s) {
   for (std::uint64_t h : s.schedule_hashes) hashes.push_back(hex(h));
   j["schedule_hashes"] = hashes;
   j["wall_us"] = s.wall_us;
-  return j.dump(2) + "\n";
+  return j;
 }
 
 ExploreSummary from_json(const std::string& text, const std::string& path) {

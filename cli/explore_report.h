@@ -10,7 +10,10 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/signature.h"
+#include "cli/workers.h"
 #include "sim/choice_log.h"
 
 namespace simbus::cli {
@@ -81,6 +84,13 @@ std::string format_summary(const ExploreSummary& summary);
 // the trace-hash it does not start from the seed.
 std::uint64_t schedule_hash(const sim::ChoiceLog& log);
 std::string to_json(const ExploreSummary& summary);
+// The report as a JSON value (to_json's text), for reports that nest explore reports (suite).
+nlohmann::ordered_json to_json_value(const ExploreSummary& summary);
+// Adds one execution's result (a worker's TaskResult for `seed`) to the summary: counts,
+// wall time, schedule hash, and a FailureRecord if it failed (a crashed or hung worker gets
+// `request`'s reproduce line for the seed).
+void add_task_result(ExploreSummary* summary, const TaskResult& task, std::uint64_t seed,
+                     const scenarios::RunRequest& request);
 // Throws UsageError naming `path` on malformed input.
 ExploreSummary from_json(const std::string& text, const std::string& path);
 // One testcase per failure signature, named "<scenario params bug>: <check> at <site>:

@@ -1,5 +1,6 @@
 // End-to-end tests of the `simbus` program: explore, merge, shrink, viz, reports and bad
 // input. Each runs the built binary and reads its output and files.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
@@ -111,7 +112,11 @@ TEST(CliExplore, RacyCounterFindsFailuresAndItsReproduceLineReproducesTheTraceHa
   EXPECT_EQ(line_value(r.out, "executions"), "40");
   const int failures = std::stoi(line_value(r.out, "failures"));
   EXPECT_GT(failures, 0);
-  EXPECT_FALSE(line_value(r.out, "distinct-traces").empty());
+  // Schedules, not seeds: racy-counter has 35 interleavings (dfs), so 40 seeds repeat some.
+  const int schedules = std::stoi(line_value(r.out, "distinct-schedules"));
+  EXPECT_GT(schedules, 0);
+  EXPECT_LE(schedules, 35);
+  EXPECT_EQ(line_value(r.out, "signatures"), "1") << "one bug, one signature";
   EXPECT_TRUE(line_value(r.out, "exhausted").empty()) << "random does not enumerate";
   EXPECT_EQ(r.out.find('\r'), std::string::npos) << "no progress line when stdout is not a terminal";
   const auto fails = lines_starting(r.out, "FAIL lost-update: ");
@@ -125,7 +130,11 @@ TEST(CliExplore, RacyCounterFindsFailuresAndItsReproduceLineReproducesTheTraceHa
   EXPECT_EQ(report["seed_start"], 1);
   EXPECT_EQ(report["executions"], 40);
   ASSERT_EQ(report["failures"].size(), static_cast<std::size_t>(failures));
-  EXPECT_EQ(report["distinct_traces"], report["trace_hashes"].size());
+  EXPECT_EQ(report["distinct_schedules"], report["schedule_hashes"].size());
+  EXPECT_EQ(report["groups"].size(), 1u);
+  EXPECT_EQ(report["groups"][0]["count"], failures);
+  EXPECT_EQ(report["groups"][0]["signature"].get<std::string>().size(), 8u);
+  EXPECT_EQ(report["groups"][0]["site"].get<std::string>().rfind("racy_counter.cc:", 0), 0u);
   EXPECT_FALSE(report["groups"].empty());
   const auto& first = report["failures"][0];
   EXPECT_EQ(first["check"], "lost-update");
@@ -157,9 +166,14 @@ TEST(CliExplore, ThreeShardsMergedEqualOneUnshardedRun) {
   EXPECT_EQ(summary_block(merged.out), summary_block(whole.out));
   auto a = nlohmann::json::parse(read_file(dir.file("all.json")));
   auto b = nlohmann::json::parse(read_file(dir.file("merged.json")));
-  for (const char* key : {"executions", "failures", "groups", "distinct_traces", "trace_hashes", "complete"}) {
+  for (const char* key : {"executions", "groups", "distinct_schedules", "schedule_hashes", "complete"}) {
     EXPECT_EQ(a[key], b[key]) << key;
   }
+  // Failures equal but for their wall time (measured, so never the same twice).
+  for (auto* report : {&a, &b}) {
+    for (auto& f : (*report)["failures"]) f.erase("wall_us");
+  }
+  EXPECT_EQ(a["failures"], b["failures"]);
   EXPECT_EQ(a["executions"], 61);
 }
 
@@ -170,15 +184,36 @@ TEST(CliExplore, JunitReportAndExpect) {
   EXPECT_NE(r.out.find("expect: ok"), std::string::npos);
   const std::string xml = read_file(dir.file("j.xml"));
   EXPECT_NE(xml.find("<testsuites"), std::string::npos);
-  EXPECT_NE(xml.find("<testcase classname=\"simbus.explore\" name=\"racy-counter\""), std::string::npos);
-  EXPECT_NE(xml.find("<failure message=\"FAIL lost-update"), std::string::npos);
+  // One testcase per signature, its name free of seed-specific numbers; counts and times.
+  EXPECT_NE(xml.find("<testsuites tests=\"1\" failures=\"1\" time=\""), std::string::npos) << xml;
+  EXPECT_NE(xml.find("<testcase classname=\"simbus.explore.racy-counter\" name=\"racy-counter: lost-update at "
+                     "racy_counter.cc:"),
+            std::string::npos)
+      << xml;
+  EXPECT_NE(xml.find("counter is N, expected N (N fibers x N increments)\" time=\""), std::string::npos) << xml;
+  EXPECT_NE(xml.find("<failure message=\"FAIL lost-update: counter is "), std::string::npos);
+  EXPECT_NE(xml.find("reproduce: "), std::string::npos) << "the reproduce line is in the failure body";
+  // The same testcase name from other seeds: CI history follows it.
+  const Result other = run("explore racy-counter --runs 20 --seed-start 500 --junit " + dir.file("j2.xml"));
+  EXPECT_EQ(other.code, 1);
+  auto testcase_names = [](const std::string& text) {
+    std::vector<std::string> names;
+    for (std::size_t at = text.find("<testcase "); at != std::string::npos; at = text.find("<testcase ", at + 1)) {
+      const auto b = text.find("name=\"", at) + 6;
+      names.push_back(text.substr(b, text.find('"', b) - b));
+    }
+    return names;
+  };
+  EXPECT_EQ(testcase_names(xml), testcase_names(read_file(dir.file("j2.xml"))));
 
   const Result clean = run("explore mutex-counter --runs 10 --expect lost-update");
   EXPECT_EQ(clean.code, 1) << "must-find entries fail when nothing is found";
   const Result ok = run("explore mutex-counter --runs 10 --junit " + dir.file("ok.xml"));
   EXPECT_EQ(ok.code, 0) << ok.err;
   EXPECT_EQ(line_value(ok.out, "failures"), "0");
-  EXPECT_EQ(read_file(dir.file("ok.xml")).find("<failure"), std::string::npos);
+  const std::string ok_xml = read_file(dir.file("ok.xml"));
+  EXPECT_EQ(ok_xml.find("<failure"), std::string::npos);
+  EXPECT_NE(ok_xml.find("tests=\"1\" failures=\"0\""), std::string::npos) << ok_xml;
 }
 
 TEST(CliExplore, StopOnFailAndTimeLimit) {
@@ -395,6 +430,47 @@ TEST(CliViz, RendersInHeadlessChromium) {
                          dir.file("p.html"));
   ASSERT_EQ(shot.code, 0) << shot.err;
   EXPECT_GT(fs::file_size(dir.file("p.png")), 10'000u);
+}
+
+
+// suite --bug X answers "caught by <entries>" or "not caught"; the must-find runtime
+// entries keep their verdict (the bug is in the broker, not in racy-counter); --json and
+// --junit carry every entry.
+TEST(CliSuite, BugCaughtByNamedEntriesOrNotCaughtWithJsonAndJunit) {
+  TempDir dir;
+  const Result caught = run("suite smoke --jobs 2 --bug client_event_echoed --json " + dir.file("s.json") +
+                            " --junit " + dir.file("s.xml"));
+  EXPECT_EQ(caught.code, 1) << caught.out << caught.err;
+  EXPECT_NE(caught.out.find("client_event_echoed caught by broker-smoke, "), std::string::npos) << caught.out;
+  EXPECT_NE(caught.out.find("ok (found lost-update as expected)"), std::string::npos) << caught.out;
+  EXPECT_NE(caught.out.find("ok (found deadlock as expected)"), std::string::npos) << caught.out;
+  EXPECT_NE(caught.out.find("suite smoke: passed"), std::string::npos) << caught.out;
+  const auto report = nlohmann::json::parse(read_file(dir.file("s.json")));
+  EXPECT_EQ(report["bug"], "client_event_echoed");
+  EXPECT_EQ(report["caught_by"][0], "broker-smoke");
+  std::size_t failing_cases = 0;
+  for (const auto& e : report["entries"]) {
+    EXPECT_EQ(e["report"]["executions"], e["report"]["runs"]) << e["label"];
+    if (e["caught_bug"].get<bool>()) EXPECT_FALSE(e["report"]["groups"].empty()) << e["label"];
+    for (const auto& g : e["report"]["groups"]) {
+      if (g["check"] != e["expect"]) failing_cases += 1;
+    }
+  }
+  const std::string xml = read_file(dir.file("s.xml"));
+  EXPECT_NE(xml.find(fmt::format("failures=\"{}\"", failing_cases)), std::string::npos) << xml.substr(0, 300);
+  EXPECT_NE(xml.find("name=\"racy-counter: finds lost-update\""), std::string::npos);
+  EXPECT_NE(xml.find("name=\"broker-smoke bug=client_event_echoed: phantom at broker_cluster.cc:end_checks: a "
+                     "client event was echoed to its sender: memberN received its own client event "
+                     "&apos;hello-memberN-N&apos; at N us\""),
+            std::string::npos);
+
+  const Result missed = run("suite smoke --jobs 2 --bug presence_remove_on_first_close");
+  EXPECT_EQ(missed.code, 0) << missed.out << missed.err;
+  EXPECT_NE(missed.out.find("presence_remove_on_first_close not caught"), std::string::npos) << missed.out;
+
+  const Result plain = run("suite smoke --jobs 2");
+  EXPECT_EQ(plain.code, 0) << plain.out;
+  EXPECT_EQ(plain.out.find("caught"), std::string::npos) << "no bug, no caught line";
 }
 
 }  // namespace
