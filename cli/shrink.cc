@@ -1,5 +1,7 @@
 #include "cli/shrink.h"
 
+#include "cli/signature.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -598,19 +600,7 @@ ExecutionSize measure(const scenarios::RunResult& result, const std::vector<std:
   return s;
 }
 
-std::string failure_signature(const scenarios::RunResult& result) {
-  const std::string& message = result.outcome.message;
-  const std::string first_line = message.substr(0, message.find('\n'));
-  std::string out = result.outcome.check + ": ";
-  bool in_number = false;
-  for (char c : first_line) {
-    const bool digit = c >= '0' && c <= '9';
-    if (digit && !in_number) out += '#';
-    if (!digit) out += c;
-    in_number = digit;
-  }
-  return out;
-}
+std::string failure_signature(const scenarios::RunResult& result) { return signature_of(result).key(); }
 
 ShrinkOutcome shrink_execution(const scenarios::RunRequest& request, const ShrinkOptions& options) {
   ShrinkOutcome out;

@@ -50,9 +50,8 @@ struct PointCounts {
 };
 PointCounts count_points(const scenarios::RunResult& result, const std::vector<std::string>& skip);
 
-// Two failures are "the same" when their signatures are equal: the check's name and the
-// first line of its message with every number abstracted. (One function, so a richer
-// signature can replace it.)
+// Two failures are "the same" when their signatures are equal: cli/signature.h's key
+// (check, detecting site, normalised first line of the message).
 std::string failure_signature(const scenarios::RunResult& result);
 
 struct ShrinkOutcome {
