@@ -174,6 +174,7 @@ RunResult run_scenario(const Scenario& scenario_ref, const RunRequest& request) 
   }
   result.log = world.choice_log();
   result.records = world.step_records();
+  result.fault_records = world.fault_records();
   result.report = ctx.report_lines();
   result.fibers = world.describe_fibers();
   result.skip_points = world.skip_points();

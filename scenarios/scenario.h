@@ -115,6 +115,7 @@ struct RunResult {
   sim::RunOutcome outcome;
   sim::ChoiceLog log;
   std::vector<sim::StepRecord> records;
+  std::vector<sim::FaultRecord> fault_records;  // with record_steps: node and link faults
   std::vector<std::pair<std::string, std::int64_t>> params;  // resolved values
   std::vector<std::string> report;
   std::string fibers;  // every live fiber at the end (for --until)

@@ -58,6 +58,7 @@ void Network::block_one_way(NodeIndex from, NodeIndex to) {
   grow(world_.node_count());
   SIMBUS_ASSERT(from < world_.node_count());
   SIMBUS_ASSERT(to < world_.node_count());
+  if (blocked_[link(from, to)] == 0) world_.record_fault("down", from, to);
   blocked_[link(from, to)] = 1;
   break_streams_where(from, to);
   world_.note(hash_combine(0xb10c, link(from, to)));
@@ -90,6 +91,7 @@ void Network::split(const std::vector<std::vector<NodeIndex>>& groups) {
 void Network::heal() {
   std::fill(blocked_.begin(), blocked_.end(), 0);
   std::fill(clogged_until_.begin(), clogged_until_.end(), 0);
+  world_.record_fault("heal", 0);
   world_.note(0x4ea1);
 }
 
@@ -97,6 +99,7 @@ void Network::clog(NodeIndex from, NodeIndex to, std::int64_t until_us) {
   grow(world_.node_count());
   SIMBUS_ASSERT(until_us >= world_.now_us());
   clogged_until_[link(from, to)] = std::max(clogged_until_[link(from, to)], until_us);
+  world_.record_fault("clog", from, to, until_us);
   world_.note(hash_combine(0xc10c, static_cast<std::uint64_t>(until_us)));
 }
 

@@ -203,6 +203,7 @@ void World::crash(NodeIndex node) {
   n.up = false;
   n.paused = false;
   n.incarnation += 1;
+  record_fault("crash", node);
   kill_fibers_of(node);
   network_->on_crash(node);
   disk_->on_crash(node);
@@ -215,6 +216,7 @@ void World::restart(NodeIndex node) {
   Node& n = *nodes_[node];
   if (n.up) return;
   n.up = true;
+  record_fault("restart", node);
   note(hash_combine(0x5e57a57, node));
   if (n.boot) spawn(node, n.name + "/boot", n.boot);
 }
@@ -222,12 +224,19 @@ void World::restart(NodeIndex node) {
 void World::pause(NodeIndex node) {
   SIMBUS_ASSERT(node < nodes_.size());
   SIMBUS_ASSERT(node != kControlNode);
+  if (nodes_[node]->up && !nodes_[node]->paused) record_fault("pause", node);
   nodes_[node]->paused = nodes_[node]->up;
 }
 
 void World::resume(NodeIndex node) {
   SIMBUS_ASSERT(node < nodes_.size());
+  if (nodes_[node]->paused) record_fault("resume", node);
   nodes_[node]->paused = false;
+}
+
+void World::record_fault(const char* what, NodeIndex a, NodeIndex b, std::int64_t until_us) {
+  if (!options_.record_steps || fault_records_.size() >= kFaultRecordsMax) return;
+  fault_records_.push_back(FaultRecord{now_us_, step_, what, a, b, until_us});
 }
 
 void World::set_clock(NodeIndex node, std::int64_t skew_us, std::int64_t drift_ppm) {

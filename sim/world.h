@@ -58,6 +58,18 @@ enum class RunStatus : std::uint8_t {
 };
 const char* run_status_name(RunStatus status);
 
+// A node or link fault, for the viz (kept only with record_steps): "crash", "restart",
+// "pause", "resume" of node `a`; "down" (link a -> b cut), "clog" (a -> b held back until
+// `until_us`), "heal" (every link up).
+struct FaultRecord {
+  std::int64_t time_us = 0;
+  std::uint64_t step = 0;
+  const char* what = "";
+  NodeIndex a = 0;
+  NodeIndex b = 0;
+  std::int64_t until_us = 0;
+};
+
 struct StepRecord {
   std::uint64_t step = 0;
   std::int64_t now_us = 0;
@@ -201,6 +213,9 @@ class World {
   std::uint64_t trace_hash() const { return hash_; }
   const ChoiceLog& choice_log() const { return log_; }
   const std::vector<StepRecord>& step_records() const { return records_; }
+  static constexpr std::size_t kFaultRecordsMax = 100'000;
+  void record_fault(const char* what, NodeIndex a, NodeIndex b = 0, std::int64_t until_us = 0);
+  const std::vector<FaultRecord>& fault_records() const { return fault_records_; }
   Strategy& strategy() { return *strategy_; }
   // Every live fiber and what it waits for, one a line (for --until and deadlocks).
   std::string describe_fibers() const;
@@ -259,6 +274,7 @@ class World {
   std::uint64_t hash_ = 0;
   ChoiceLog log_;
   std::vector<StepRecord> records_;
+  std::vector<FaultRecord> fault_records_;
   std::optional<std::pair<std::string, std::string>> failure_;
   std::string failure_site_;  // "file:function" of the first failure's fail() call
   bool stop_requested_ = false;

@@ -471,6 +471,47 @@ TEST(CliSuite, BugCaughtByNamedEntriesOrNotCaughtWithJsonAndJunit) {
   const Result plain = run("suite smoke --jobs 2");
   EXPECT_EQ(plain.code, 0) << plain.out;
   EXPECT_EQ(plain.out.find("caught"), std::string::npos) << "no bug, no caught line";
+// A broker failure checked at the end of the run: the page opens with the failure mark
+// (where the check first fails, in virtual time) inside the viewport, the node the message
+// names highlighted, client operations drawn, short-lived fibers folded, message kinds
+// filterable.
+TEST(CliViz, MarksABrokerFailureInViewInHeadlessChromium) {
+  std::string chromium;
+  for (const char* name : {"chromium", "chromium-browser", "google-chrome"}) {
+    if (sh(std::string("command -v ") + name + " >/dev/null").code == 0) {
+      chromium = name;
+      break;
+    }
+  }
+  if (chromium.empty()) GTEST_SKIP() << "no chromium installed";
+  TempDir dir;
+  ASSERT_EQ(run("run broker-smoke --seed 3 --bug fanout_unordered_workers --trace " + dir.file("f.trace")).code, 1);
+  const Result viz = run("viz " + dir.file("f.trace") + " -o " + dir.file("f.html"));
+  ASSERT_EQ(viz.code, 0) << viz.err;
+  // The check (order) runs at the end; the failure is located at the window it names
+  // (304,713 us), not at the run's end (12 s).
+  const std::string where = line_value(viz.out, "failure");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(where, m, std::regex(R"(detected at (\d+) us)"))) << viz.out;
+  EXPECT_GE(std::stoll(m[1]), 304'713);
+  EXPECT_LE(std::stoll(m[1]), 320'000);
+  const std::string flags =
+      " --headless --no-sandbox --disable-gpu --disable-background-networking --window-size=1200,800 ";
+  const Result dom = sh("timeout 120 " + chromium + flags + "--dump-dom file://" + dir.file("f.html"));
+  ASSERT_EQ(dom.code, 0) << dom.err;
+  EXPECT_NE(dom.out.find("data-failure-mark=\"in view at "), std::string::npos)
+      << dom.out.substr(0, std::min<std::size_t>(dom.out.size(), 2000));
+  EXPECT_NE(dom.out.find("id=\"failure-line\""), std::string::npos);
+  EXPECT_NE(dom.out.find("class=\"lane-label named\""), std::string::npos);  // raw4, the session named
+  EXPECT_TRUE(std::regex_search(dom.out, std::regex(R"(data-rendered="\d+ lanes, \d+ steps, \d+ messages, [1-9]\d* operations, [1-9]\d* folded")")))
+      << "no operations or no folded lanes";
+  EXPECT_NE(dom.out.find("class=\"op ok"), std::string::npos);
+  EXPECT_NE(dom.out.find("data-kind=\"b\u2192raw\""), std::string::npos);
+  // And a screenshot of that view is taken (the mark's position is checked above).
+  const Result shot = sh("timeout 120 " + chromium + flags + "--screenshot=" + dir.file("f.png") + " file://" +
+                         dir.file("f.html"));
+  ASSERT_EQ(shot.code, 0) << shot.err;
+  EXPECT_GT(fs::file_size(dir.file("f.png")), 10'000u);
 }
 
 }  // namespace
