@@ -405,14 +405,16 @@ TEST(CliViz, WritesASelfContainedPageWithOneLanePerFiber) {
   EXPECT_EQ(std::regex_search(html, std::regex(R"(url\((?!#))")), false);
 }
 
-TEST(CliViz, RendersInHeadlessChromium) {
-  std::string chromium;
+// The first headless browser on PATH, or empty.
+std::string find_chromium() {
   for (const char* name : {"chromium", "chromium-browser", "google-chrome"}) {
-    if (sh(std::string("command -v ") + name + " >/dev/null").code == 0) {
-      chromium = name;
-      break;
-    }
+    if (sh(std::string("command -v ") + name + " >/dev/null").code == 0) return name;
   }
+  return "";
+}
+
+TEST(CliViz, RendersInHeadlessChromium) {
+  const std::string chromium = find_chromium();
   if (chromium.empty()) GTEST_SKIP() << "no chromium installed";
   TempDir dir;
   ASSERT_EQ(run("run pingpong --seed 3 --param messages=2 --trace " + dir.file("p.trace")).code, 0);
@@ -431,7 +433,6 @@ TEST(CliViz, RendersInHeadlessChromium) {
   ASSERT_EQ(shot.code, 0) << shot.err;
   EXPECT_GT(fs::file_size(dir.file("p.png")), 10'000u);
 }
-
 
 // suite --bug X answers "caught by <entries>" or "not caught"; the must-find runtime
 // entries keep their verdict (the bug is in the broker, not in racy-counter); --json and
@@ -471,18 +472,14 @@ TEST(CliSuite, BugCaughtByNamedEntriesOrNotCaughtWithJsonAndJunit) {
   const Result plain = run("suite smoke --jobs 2");
   EXPECT_EQ(plain.code, 0) << plain.out;
   EXPECT_EQ(plain.out.find("caught"), std::string::npos) << "no bug, no caught line";
+}
+
 // A broker failure checked at the end of the run: the page opens with the failure mark
 // (where the check first fails, in virtual time) inside the viewport, the node the message
 // names highlighted, client operations drawn, short-lived fibers folded, message kinds
 // filterable.
 TEST(CliViz, MarksABrokerFailureInViewInHeadlessChromium) {
-  std::string chromium;
-  for (const char* name : {"chromium", "chromium-browser", "google-chrome"}) {
-    if (sh(std::string("command -v ") + name + " >/dev/null").code == 0) {
-      chromium = name;
-      break;
-    }
-  }
+  const std::string chromium = find_chromium();
   if (chromium.empty()) GTEST_SKIP() << "no chromium installed";
   TempDir dir;
   ASSERT_EQ(run("run broker-smoke --seed 3 --bug fanout_unordered_workers --trace " + dir.file("f.trace")).code, 1);
