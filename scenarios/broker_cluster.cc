@@ -62,8 +62,6 @@ struct BrokerRun {
   checkers::History history;
   checkers::DeliveryLog deliveries;
   std::vector<checkers::RaftNodeSnapshot> raft_snapshots;
-  std::map<std::string, std::size_t> last_snapshot_of_node;     // node -> index in raft_snapshots
-  std::map<std::int64_t, std::size_t> longest_leader_of_term;   // term -> index in raft_snapshots
   std::size_t sampled_entries = 0;
   std::map<std::uint64_t, std::pair<std::uint64_t, std::uint64_t>> applied;  // index -> (term, digest)
   std::vector<checkers::RaftLogEntry> applied_prefix;  // applied[1..n], as far as it has no gap
@@ -157,7 +155,6 @@ void stop_on_safety_violation(sim::World& world) { world.stop(); }
 void sample_raft(BrokerRun& run, sim::World& world) {
   if (run.raft_snapshots.size() >= kRaftSnapshotsMax) return;
   if (run.sampled_entries >= kRaftSampledEntriesMax) return;
-  const std::size_t round_start = run.raft_snapshots.size();
   for (const auto& [index, weak] : run.nodes) {
     auto node = weak.lock();
     if (!node || node->raft() == nullptr || !world.node_up(index)) continue;
@@ -190,27 +187,6 @@ void sample_raft(BrokerRun& run, sim::World& world) {
     // The raft-commit-durability check reports it at the end.
     if (snap.commit_index > static_cast<std::int64_t>(snap.log.size())) stop_on_safety_violation(world);
     run.raft_snapshots.push_back(std::move(snap));
-  }
-  // Truncations, once the whole round is in: a leader sampled after its follower still
-  // counts. The raft-log-truncation check reports it at the end; stopping here keeps the
-  // run from spinning on the damage (a follower that keeps deleting what it acknowledged
-  // makes the leader resend forever, and the step budget's livelock would hide why).
-  for (std::size_t i = round_start; i < run.raft_snapshots.size(); ++i) {
-    const checkers::RaftNodeSnapshot& snap = run.raft_snapshots[i];
-    if (snap.role != checkers::RaftRole::leader) continue;
-    auto [it, fresh] = run.longest_leader_of_term.emplace(snap.term, i);
-    if (!fresh && run.raft_snapshots[it->second].log.size() < snap.log.size()) it->second = i;
-  }
-  for (std::size_t i = round_start; i < run.raft_snapshots.size(); ++i) {
-    const checkers::RaftNodeSnapshot& snap = run.raft_snapshots[i];
-    auto previous = run.last_snapshot_of_node.find(snap.node);
-    auto leader = run.longest_leader_of_term.find(snap.term);
-    if (previous != run.last_snapshot_of_node.end() && leader != run.longest_leader_of_term.end() &&
-        !checkers::check_truncation(run.raft_snapshots[previous->second], snap, &run.raft_snapshots[leader->second])
-             .empty()) {
-      stop_on_safety_violation(world);
-    }
-    run.last_snapshot_of_node[snap.node] = i;
   }
 }
 
@@ -285,13 +261,19 @@ void add_brokers(sim::World& world, const std::shared_ptr<BrokerRun>& run, std::
       // Checked as each acknowledgement leaves, not on the 50 ms samples: a follower that
       // deletes matching entries gets them back from the leader within a round trip, so
       // no sample sees the loss, while the cluster spins resending them.
-      env->observe_sends([&world, run, index](core::NodeId, const core::Bytes& payload) {
+      // Only what a non-leader sends to another broker can be an acknowledgement: the
+      // leader's appends (most of the bytes) and the events to clients are not decoded.
+      env->observe_sends([&world, run, index](core::NodeId to, const core::Bytes& payload) {
         if (!run->truncation_violation.empty()) return;
+        auto node = run->nodes[index].lock();
+        if (node == nullptr || node->raft() == nullptr || node->raft()->role() == core::Role::leader) return;
+        if (std::find(run->brokers.begin(), run->brokers.end(), static_cast<sim::NodeIndex>(to)) == run->brokers.end()) {
+          return;
+        }
         core::Message message;
         if (core::decode_message(payload, message) != core::DecodeError::none) return;
         const auto* ack = std::get_if<core::AppendResponse>(&message);
-        auto node = run->nodes[index].lock();
-        if (ack == nullptr || node == nullptr || node->raft() == nullptr) return;
+        if (ack == nullptr) return;
         const core::RaftNode& raft = *node->raft();
         const std::uint64_t last = raft.log().last_index();
         std::uint64_t& acked = run->acked_match[{index, raft.term(), world.incarnation(index)}];
