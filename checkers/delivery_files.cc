@@ -2,11 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
-#include "base/input_file.h"
 #include "checkers/readers.h"
 
 namespace simbus::checkers {
@@ -122,13 +119,7 @@ DeliveryLog read_deliveries_jsonl(std::string_view text, const std::string& file
 }
 
 DeliveryLog load_deliveries(const std::string& path) {
-  std::string text;
-  try {
-    text = base::read_input(path);
-  } catch (const base::InputError& e) {
-    throw ParseError(e.path, static_cast<std::int64_t>(e.line), e.detail);
-  }
-  return read_deliveries_jsonl(text, path);
+  return read_deliveries_jsonl(read_input_file(path), path);
 }
 
 }  // namespace simbus::checkers

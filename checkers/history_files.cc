@@ -1,26 +1,22 @@
 // Loading a history file of any supported format, and guessing its model.
 #include <fmt/format.h>
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <set>
-
-#include <sys/stat.h>
 
 #include "base/input_file.h"
 #include "checkers/readers.h"
 
 namespace simbus::checkers {
-namespace {
 
-std::string read_file(const std::string& path) {
+std::string read_input_file(const std::string& path) {
   try {
     return base::read_input(path);
   } catch (const base::InputError& e) {
     throw ParseError(e.path, static_cast<std::int64_t>(e.line), e.detail);
   }
 }
+
+namespace {
 
 HistoryFormat detect(std::string_view text) {
   std::size_t start = text.find_first_not_of(" \t\r\n");
@@ -39,7 +35,7 @@ ParseError::ParseError(const std::string& f, std::int64_t l, const std::string& 
       line(l) {}
 
 LoadedHistory load_history(const std::string& path, HistoryFormat format) {
-  std::string text = read_file(path);
+  std::string text = read_input_file(path);
   LoadedHistory out;
   out.format = format == HistoryFormat::auto_detect ? detect(text) : format;
   switch (out.format) {

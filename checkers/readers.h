@@ -19,6 +19,10 @@ struct ParseError : std::runtime_error {
   std::int64_t line;
 };
 
+// A whole input file through base::read_input (its size, line and text limits), with the
+// reader's failures as ParseError naming the file and line.
+std::string read_input_file(const std::string& path);
+
 // Jepsen etcd logs as Porcupine reads them: `:fail :cas` ran and did not swap, `:fail
 // :read :timed-out` is a read with unknown result, `:info` is unknown, nil reads mean
 // the register is empty.

@@ -141,11 +141,9 @@ int run_check(const CheckOptions& options) {
   if (!options.deliveries.empty() && options.files.size() != 1) {
     throw UsageError("--deliveries goes with exactly one history file (the run's --history)");
   }
-  if (options.heal_time_us < 0) throw UsageError("--heal-time must be >= 0");
   if (!options.model.empty() && make_model(options.model) == nullptr) {
     throw UsageError("unknown --model '" + options.model + "' (" + model_names() + ")");
   }
-  if (options.time_limit_sec < 0) throw UsageError("--time-limit must be positive");
   const int hardware = std::max(1u, std::thread::hardware_concurrency());
   const int threads = options.threads > 0 ? options.threads : hardware;
 

@@ -6,7 +6,6 @@
 
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 
 #include "base/input_file.h"
 #include "cli/command.h"
