@@ -325,25 +325,23 @@ void Transport::dial(core::NodeId id) {
                                 schedule_redial(id);
                                 return;
                               }
-                              asio::async_connect(*socket, results, [this, id, socket](const boost::system::error_code& cec, const tcp::endpoint&) {
-                                if (stopped_) return;
-                                if (cec) return schedule_redial(id);
-                                auto c = std::make_shared<Connection>(*this, std::move(*socket), true, id);
-                                peers_.at(id).dialed = c;
-                                connections_.insert(c);
-                                c->start();
-                              });
+                              asio::async_connect(*socket, results,
+                                                  [this, id, socket](const boost::system::error_code& cec,
+                                                                     const tcp::endpoint&) { on_dialed(id, *socket, cec); });
                             });
     return;
   }
-  socket->async_connect(tcp::endpoint(address, peer.address.port), [this, id, socket](const boost::system::error_code& cec) {
-    if (stopped_) return;
-    if (cec) return schedule_redial(id);
-    auto c = std::make_shared<Connection>(*this, std::move(*socket), true, id);
-    peers_.at(id).dialed = c;
-    connections_.insert(c);
-    c->start();
-  });
+  socket->async_connect(tcp::endpoint(address, peer.address.port),
+                        [this, id, socket](const boost::system::error_code& cec) { on_dialed(id, *socket, cec); });
+}
+
+void Transport::on_dialed(core::NodeId id, tcp::socket& socket, const boost::system::error_code& ec) {
+  if (stopped_) return;
+  if (ec) return schedule_redial(id);
+  auto c = std::make_shared<Connection>(*this, std::move(socket), true, id);
+  peers_.at(id).dialed = c;
+  connections_.insert(c);
+  c->start();
 }
 
 void Transport::schedule_redial(core::NodeId id) {

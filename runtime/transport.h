@@ -98,6 +98,8 @@ class Transport {
 
   void accept();
   void dial(core::NodeId peer);
+  // A dial's connect finished (either way): start the connection, or try again later.
+  void on_dialed(core::NodeId peer, boost::asio::ip::tcp::socket& socket, const boost::system::error_code& ec);
   void schedule_redial(core::NodeId peer);
   std::shared_ptr<Connection> connection_to(core::NodeId peer) const;
   void on_established(const std::shared_ptr<Connection>& connection);
