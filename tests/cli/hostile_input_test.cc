@@ -57,8 +57,10 @@ class HostileInput : public ::testing::Test {
         "INFO  jepsen.util - 0\t:invoke\t:cas\t[1 2]\n"
         "INFO  jepsen.util - 0\t:ok\t:cas\t[zz yy qq]\n";
     std::ofstream(path("garbage_cas.log")) << garbage_cas;
-    std::ofstream(path("nul.log"), std::ios::binary)
-        << std::string("INFO  jepsen.util - 0\t:invoke\t:read\tnil\n\0", 43);
+    // The NUL byte ends the log; a literal would stop at it, so it is appended.
+    std::string nul_log = "INFO  jepsen.util - 0\t:invoke\t:read\tnil\n";
+    nul_log.push_back('\0');
+    std::ofstream(path("nul.log"), std::ios::binary) << nul_log;
     std::ofstream(path("huge_shard.json")) << R"({"scenario":"racy-counter","strategy":"random","bug":"",)"
                                            << R"("params":{},"seed_start":1,"runs":1,"shard":"1/4294967295",)"
                                            << R"("executions":1,"blocked":0,"enumerating":false,)"
