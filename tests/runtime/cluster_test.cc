@@ -13,6 +13,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -177,6 +178,8 @@ TEST(RuntimeCluster, LeaderKilledAcknowledgedEventsDeliveredRestartedNodeCatches
   core::NodeId old_leader = core::no_node, new_leader = core::no_node, survivor = core::no_node;
   std::set<std::string> acked, seen_by_survivor, seen_by_restarted;
   std::int64_t failover_ms = -1;
+  constexpr int latency_samples = 50;
+  std::vector<std::int64_t> ack_us, deliver_us;
   std::string failure;
   auto pub_env = p.make_env(1000);
   auto sub_env = p.make_env(2000);
@@ -202,6 +205,18 @@ TEST(RuntimeCluster, LeaderKilledAcknowledgedEventsDeliveredRestartedNodeCatches
     if (!publish_acked(env, pub, "e1", deadline(10))) return void(failure = "e1 not acknowledged");
     acked.insert("e1");
     if (!wait_for(env, sub, acked, seen_by_survivor, deadline(10))) return void(failure = "e1 not delivered");
+
+    // Latencies on the healthy cluster, one event at a time: publish -> acknowledged, and
+    // publish -> delivered to the subscriber on another node (figures for docs/runtime.md).
+    for (int i = 1; i <= latency_samples; ++i) {
+      const std::string data = "w" + std::to_string(i);
+      const std::int64_t t0 = env.now_us();
+      if (!publish_acked(env, pub, data, deadline(10))) return void(failure = data + " not acknowledged");
+      ack_us.push_back(env.now_us() - t0);
+      acked.insert(data);
+      if (!wait_for(env, sub, acked, seen_by_survivor, deadline(10))) return void(failure = data + " not delivered");
+      deliver_us.push_back(env.now_us() - t0);
+    }
 
     cluster.kill_node(static_cast<int>(old_leader), SIGKILL);
     const std::int64_t killed_us = env.now_us();
@@ -242,7 +257,7 @@ TEST(RuntimeCluster, LeaderKilledAcknowledgedEventsDeliveredRestartedNodeCatches
   p.run();
   EXPECT_TRUE(failure.empty()) << failure << " (logs in " << cluster.dir() << ")";
   EXPECT_TRUE(done);
-  EXPECT_EQ(acked.size(), 11u) << "every publish after the kill was eventually acknowledged";
+  EXPECT_EQ(acked.size(), 11u + latency_samples) << "every publish after the kill was eventually acknowledged";
   EXPECT_NE(new_leader, old_leader);
   EXPECT_TRUE(new_leader >= 1 && new_leader <= 3);
   for (const auto& a : acked) {
@@ -252,6 +267,14 @@ TEST(RuntimeCluster, LeaderKilledAcknowledgedEventsDeliveredRestartedNodeCatches
   RecordProperty("failover_ms", static_cast<int>(failover_ms));
   std::fprintf(stderr, "cluster test: old leader %u, new leader %u, first ack after the kill %lld ms\n", old_leader,
                new_leader, static_cast<long long>(failover_ms));
+  auto pct = [](std::vector<std::int64_t> v, int p) {
+    if (v.empty()) return std::int64_t{-1};
+    std::sort(v.begin(), v.end());
+    return v[std::min(v.size() - 1, v.size() * static_cast<std::size_t>(p) / 100)];
+  };
+  std::fprintf(stderr, "cluster test: %zu sequential publishes: ack p50 %lld us p99 %lld us; delivery p50 %lld us p99 %lld us\n",
+               ack_us.size(), static_cast<long long>(pct(ack_us, 50)), static_cast<long long>(pct(ack_us, 99)),
+               static_cast<long long>(pct(deliver_us, 50)), static_cast<long long>(pct(deliver_us, 99)));
   if (failure.empty() && done) fs::remove_all(cluster.dir());
 }
 

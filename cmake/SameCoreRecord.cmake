@@ -1,0 +1,11 @@
+# ctest build.same-core: the configure-time check ran and saw both sides link simbus_core.
+file(READ ${RECORD} record)
+foreach(t simbus simbus_scenarios simbus_runtime simbus-broker)
+  if(NOT record MATCHES "(^|\n)${t} links simbus_core\n")
+    message(FATAL_ERROR "same-core: no record that ${t} links simbus_core:\n${record}")
+  endif()
+endforeach()
+if(NOT record MATCHES "no other target compiles any")
+  message(FATAL_ERROR "same-core: the sources check did not run:\n${record}")
+endif()
+message(STATUS "${record}")
