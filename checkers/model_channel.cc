@@ -1,6 +1,6 @@
 // The broker's channel as clients see it, one channel per key: an event log (publish
 // returns the event's sequence number, 1 for the first) and a set of subscriptions
-// (session -> user), observed through channel_info and members. One model covers the
+// (session -> user), observed through seq_last, channel_info and members. One model covers the
 // three objects so a history can mix them; a history using only some of the functions
 // checks only those.
 #include <fmt/format.h>
@@ -14,13 +14,13 @@
 namespace simbus::checkers {
 namespace {
 
-enum class Kind : std::uint8_t { publish, read_log, subscribe, unsubscribe, channel_info, members };
+enum class Kind : std::uint8_t { publish, read_log, seq_last, subscribe, unsubscribe, channel_info, members };
 
 struct ChannelOp {
   Kind kind;
   std::int32_t a = -1;           // publish: payload; (un)subscribe: session
   std::int32_t b = -1;           // subscribe: user (-1 none)
-  std::int64_t seq = -1;         // publish: returned sequence number, -1 unknown
+  std::int64_t seq = -1;         // publish: returned sequence number, -1 unknown; seq_last: the read one
   std::vector<std::int32_t> list = {};  // read_log: payloads; members: sorted users
   std::vector<std::int64_t> info = {};  // channel_info: occupied, subscription count, user count
 };
@@ -46,6 +46,7 @@ class ChannelPartition final : public PartitionModel {
     switch (o.kind) {
       case Kind::read_log:
         return std::equal(log_begin, subs_begin, o.list.begin(), o.list.end()) ? state : kInvalidState;
+      case Kind::seq_last: return o.seq == -1 || o.seq == log_size ? state : kInvalidState;
       case Kind::channel_info: {
         const std::int64_t subscriptions = (s.end() - subs_begin) / 2;
         const std::int64_t observed[3] = {subscriptions > 0 ? 1 : 0, subscriptions,
@@ -87,7 +88,7 @@ class ChannelPartition final : public PartitionModel {
 
   bool preserves_state(std::int32_t op) const override {
     Kind k = ops_[op].kind;
-    return k == Kind::read_log || k == Kind::channel_info || k == Kind::members;
+    return k == Kind::read_log || k == Kind::seq_last || k == Kind::channel_info || k == Kind::members;
   }
   bool is_noop(std::int32_t op) const override {
     // An observation whose result is unknown tells nothing.
@@ -135,6 +136,11 @@ class ChannelPartition final : public PartitionModel {
       for (const Value& v : op.results) o.list.push_back(names_.intern(v));
       return o;
     }
+    if (f == "seq_last") {
+      ChannelOp o{Kind::seq_last};
+      if (known && !op.results.empty()) o.seq = std::get<std::int64_t>(op.results[0]);
+      return o;
+    }
     if (f == "subscribe") {
       Value user = op.args.size() > 1 ? op.args[1] : Value{};
       if (is_nil(user) || user == Value{std::string()}) user = Value{};
@@ -178,6 +184,15 @@ class ChannelModel final : public Model {
       return "";
     }
     if (f == "read_log" || f == "members") return "";
+    if (f == "seq_last") {
+      if (!op.args.empty()) return "seq_last takes no arguments";
+      if (op.results.size() > 1) return "seq_last returns at most one value (the last sequence number)";
+      if (op.results.size() == 1 && (!std::holds_alternative<std::int64_t>(op.results[0]) ||
+                                     std::get<std::int64_t>(op.results[0]) < 0)) {
+        return "seq_last returns a sequence number (an integer >= 0)";
+      }
+      return "";
+    }
     if (f == "subscribe") {
       if (op.args.empty() || op.args.size() > 2) return "subscribe takes (session) or (session, user)";
       return "";
@@ -191,7 +206,7 @@ class ChannelModel final : public Model {
       return "";
     }
     return fmt::format(
-        "the channel model has no function '{}' (publish, read_log, subscribe, unsubscribe, "
+        "the channel model has no function '{}' (publish, read_log, seq_last, subscribe, unsubscribe, "
         "channel_info, members)",
         f);
   }

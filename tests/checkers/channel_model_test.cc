@@ -46,6 +46,32 @@ TEST(ChannelModel, SequentialPublishesCannotShareANumber) {
   EXPECT_EQ(check(h), Verdict::linearizable);
 }
 
+// seq_last is the broker's linearizable read. A read may see a publish that has not
+// returned yet, but once it has, no later read may miss it: a deposed leader answering
+// from its old state is caught even when the publish's own reply is still in flight.
+TEST(ChannelModel, SeqLastReadsAreOrderedByRealTime) {
+  History h;
+  h.operations = {op(1, "publish", "c", {s("a")}, {i(1)}, 0, 2), op(2, "publish", "c", {s("b")}, {}, 3, 0),
+                  op(3, "seq_last", "c", {}, {i(2)}, 4, 5), op(4, "seq_last", "c", {}, {i(1)}, 6, 7)};
+  h.operations[1].status = Status::info;  // b's reply never came
+  EXPECT_EQ(check(h), Verdict::not_linearizable) << "read 4 missed b, which read 3 saw";
+  h.operations[3].invoke_time = 4;  // concurrent reads may be ordered either way
+  EXPECT_EQ(check(h), Verdict::linearizable);
+  h.operations[3].results = {i(0)};  // a had returned before the read began
+  EXPECT_EQ(check(h), Verdict::not_linearizable);
+  h.operations[3].results = {i(3)};  // there is no third event
+  EXPECT_EQ(check(h), Verdict::not_linearizable);
+}
+
+TEST(ChannelModel, SeqLastValuesAreValidated) {
+  std::unique_ptr<Model> model = make_model("channel");
+  EXPECT_EQ(model->validate(op(1, "seq_last", "c", {}, {i(0)}, 0, 1)), "");
+  EXPECT_NE(model->validate(op(1, "seq_last", "c", {}, {s("x")}, 0, 1)), "");
+  EXPECT_NE(model->validate(op(1, "seq_last", "c", {}, {i(-1)}, 0, 1)), "");
+  EXPECT_NE(model->validate(op(1, "seq_last", "c", {s("x")}, {}, 0, 1)), "");
+  EXPECT_NE(model->validate(op(1, "seq_last", "c", {}, {i(1), i(2)}, 0, 1)), "");
+}
+
 TEST(ChannelModel, ChannelInfoAndMembers) {
   History h;
   h.operations = {op(1, "subscribe", "p", {s("s1"), s("u1")}, {}, 0, 1),

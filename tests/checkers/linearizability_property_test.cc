@@ -1,5 +1,6 @@
 // The search against a brute-force oracle (every order consistent with real time, every
-// subset of the unknown operations) on small random register and kv histories, made both
+// subset of the unknown operations) on small random register, kv and channel (publish and
+// seq_last, the broker's linearizable read) histories, made both
 // from real executions (linearizable) and with one result corrupted (mostly not).
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
@@ -25,16 +26,25 @@ constexpr int kProcessesMax = 3;
 
 // ---- The oracle's own sequential specifications, independent of checkers/model_*.cc. ----
 
+enum class Object { reg, kv, channel };
+
 struct OracleState {
-  Value reg;         // register
-  std::string text;  // kv (one key)
+  Value reg;                 // register
+  std::string text;          // kv (one key)
+  std::int64_t seq_last = 0; // channel: events published so far
 };
 
 // The state after `op`, or nullopt if its recorded result is impossible in `s`.
-std::optional<OracleState> oracle_step(bool kv, const OracleState& s, const Operation& op) {
+std::optional<OracleState> oracle_step(Object object, const OracleState& s, const Operation& op) {
   const bool known = op.status == Status::ok && !op.results.empty();
   OracleState n = s;
-  if (kv) {
+  if (object == Object::channel) {
+    const std::int64_t expected = op.function == "publish" ? s.seq_last + 1 : s.seq_last;
+    if (known && std::get<std::int64_t>(op.results[0]) != expected) return std::nullopt;
+    n.seq_last = expected;
+    return n;
+  }
+  if (object == Object::kv) {
     if (op.function == "get") {
       if (known && std::get<std::string>(op.results[0]) != s.text) return std::nullopt;
     } else if (op.function == "put") {
@@ -61,7 +71,7 @@ std::optional<OracleState> oracle_step(bool kv, const OracleState& s, const Oper
 
 // Depth-first over every order: an operation may go next if every operation that returned
 // before its invoke is placed. Unknown operations may also be left out.
-bool oracle_search(bool kv, const std::vector<Operation>& ops, std::vector<bool>& placed,
+bool oracle_search(Object object, const std::vector<Operation>& ops, std::vector<bool>& placed,
                    const OracleState& state) {
   bool all_required = true;
   for (std::size_t i = 0; i < ops.size(); ++i) {
@@ -75,24 +85,24 @@ bool oracle_search(bool kv, const std::vector<Operation>& ops, std::vector<bool>
       if (!placed[j] && j != i && precedes(ops[j], ops[i])) allowed = false;
     }
     if (!allowed) continue;
-    std::optional<OracleState> next = oracle_step(kv, state, ops[i]);
+    std::optional<OracleState> next = oracle_step(object, state, ops[i]);
     if (!next) continue;
     placed[i] = true;
-    bool ok = oracle_search(kv, ops, placed, *next);
+    bool ok = oracle_search(object, ops, placed, *next);
     placed[i] = false;
     if (ok) return true;
   }
   return false;
 }
 
-bool oracle_linearizable(bool kv, const History& history, const Value& initial) {
+bool oracle_linearizable(Object object, const History& history, const Value& initial) {
   std::vector<Operation> ops;
   for (const Operation& op : history.operations) {
     if (op.status != Status::fail) ops.push_back(op);
   }
   std::vector<bool> placed(ops.size(), false);
   OracleState start{initial, ""};
-  return oracle_search(kv, ops, placed, start);
+  return oracle_search(object, ops, placed, start);
 }
 
 // ---- Random executions. ----
@@ -100,7 +110,8 @@ bool oracle_linearizable(bool kv, const History& history, const Value& initial) 
 // Runs processes against a real object, each operation taking effect at a random moment
 // between its invoke and its completion; some end as info (taking effect or not) or
 // fail (not taking effect). With `corrupt`, one recorded result is then changed.
-History random_history(std::mt19937_64& rng, bool kv, bool corrupt) {
+History random_history(std::mt19937_64& rng, Object object, bool corrupt) {
+  const bool kv = object == Object::kv;
   auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<std::uint64_t>(n)); };
   const int processes = 1 + pick(kProcessesMax);
   const int ops_total = 1 + pick(kOpsMax);
@@ -116,7 +127,10 @@ History random_history(std::mt19937_64& rng, bool kv, bool corrupt) {
     applied[i] = true;
     if (fate[i] == 2) return;
     if (fate[i] == 1 && pick(2) == 0) return;  // an unknown that never happened
-    if (kv) {
+    if (object == Object::channel) {
+      if (op.function == "publish") truth.seq_last += 1;
+      op.results = {Value{truth.seq_last}};
+    } else if (kv) {
       if (op.function == "get") op.results = {Value{truth.text}};
       else if (op.function == "put") truth.text = std::get<std::string>(op.args[0]);
       else truth.text += std::get<std::string>(op.args[0]);
@@ -142,7 +156,11 @@ History random_history(std::mt19937_64& rng, bool kv, bool corrupt) {
       op.process = p;
       op.invoke_time = time;
       const int f = pick(3);
-      if (kv) {
+      if (object == Object::channel) {
+        op.key = "c";
+        op.function = f == 0 ? "seq_last" : "publish";
+        if (f != 0) op.args = {Value{std::string("e") + std::to_string(started)}};
+      } else if (kv) {
         std::string arg = std::string(1, static_cast<char>('a' + pick(2)));
         op.function = f == 0 ? "get" : f == 1 ? "put" : "append";
         if (f != 0) op.args = {Value{arg}};
@@ -180,7 +198,8 @@ History random_history(std::mt19937_64& rng, bool kv, bool corrupt) {
     }
     if (!readers.empty()) {
       Operation& op = h.operations[readers[pick(static_cast<int>(readers.size()))]];
-      if (kv) op.results = {Value{std::string(1, static_cast<char>('a' + pick(2))) + "b"}};
+      if (object == Object::channel) op.results = {Value{std::int64_t{pick(4)}}};
+      else if (kv) op.results = {Value{std::string(1, static_cast<char>('a' + pick(2))) + "b"}};
       else if (op.function == "cas") op.results = {Value{std::int64_t{1 - std::get<std::int64_t>(op.results[0])}}};
       else op.results = {Value{std::int64_t{pick(3)}}};
     }
@@ -194,9 +213,11 @@ struct Tally {
 };
 
 // Compares checker and oracle on one history; returns the oracle's verdict.
-bool agree(const History& h, bool kv, Tally& tally) {
-  std::unique_ptr<Model> model = kv ? make_kv_model() : make_register_model(Value{std::int64_t{0}});
-  const bool expected = oracle_linearizable(kv, h, Value{std::int64_t{0}});
+bool agree(const History& h, Object object, Tally& tally) {
+  std::unique_ptr<Model> model = object == Object::channel ? make_model("channel")
+                                 : object == Object::kv    ? make_kv_model()
+                                                           : make_register_model(Value{std::int64_t{0}});
+  const bool expected = oracle_linearizable(object, h, Value{std::int64_t{0}});
   LinearizabilityResult r = check_linearizable(h, *model, LinearizabilityLimits{});
   (expected ? tally.linearizable : tally.not_linearizable) += 1;
   return r.verdict == (expected ? Verdict::linearizable : Verdict::not_linearizable);
@@ -217,9 +238,10 @@ TEST(LinearizabilityOracle, ThousandsOfFixedSeeds) {
   Tally tally;
   for (int seed = 0; seed < kHistories; ++seed) {
     std::mt19937_64 rng(static_cast<std::uint64_t>(seed));
-    const bool kv = seed % 2 == 1;
-    History h = random_history(rng, kv, seed % 4 >= 2);
-    ASSERT_TRUE(agree(h, kv, tally)) << "seed " << seed << (kv ? " kv" : " register") << "\n" << dump(h);
+    const auto object = static_cast<Object>(seed % 3);
+    History h = random_history(rng, object, (seed / 3) % 2 == 1);
+    ASSERT_TRUE(agree(h, object, tally)) << "seed " << seed << " object " << static_cast<int>(object) << "\n"
+                                         << dump(h);
   }
   // Both verdicts must be well represented, or the comparison proves little.
   std::printf("linearizable %d, not %d\n", tally.linearizable, tally.not_linearizable);
@@ -234,12 +256,12 @@ const bool kRapidcheckConfigured = setenv("RC_PARAMS", "seed=20261125 max_succes
 RC_GTEST_PROP(LinearizabilityOracle, RandomHistoriesAgree, ()) {
   RC_PRE(kRapidcheckConfigured);
   const auto seed = *rc::gen::arbitrary<std::uint64_t>();
-  const bool kv = *rc::gen::arbitrary<bool>();
+  const auto object = static_cast<Object>(*rc::gen::inRange(0, 3));
   const bool corrupt = *rc::gen::arbitrary<bool>();
   std::mt19937_64 rng(seed);
-  History h = random_history(rng, kv, corrupt);
+  History h = random_history(rng, object, corrupt);
   Tally tally;
-  RC_ASSERT(agree(h, kv, tally));
+  RC_ASSERT(agree(h, object, tally));
 }
 
 }  // namespace
