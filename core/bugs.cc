@@ -67,6 +67,10 @@ constexpr std::array<BugInfo, bug_count> table{{
     {Bug::client_event_echoed, "client_event_echoed",
      "A client- event is delivered back to the connection that sent it.",
      "delivery (no phantom events: client events never echoed)"},
+    {Bug::read_index_reuses_acked_round, "read_index_reuses_acked_round",
+     "A ReadIndex read is confirmed by the last heartbeat round already sent, not a round sent "
+     "after it arrived; a leader that slept through its deposition serves a stale read.",
+     "linearizability (stale channel info) when a paused leader wakes"},
 }};
 
 constexpr bool table_in_enum_order() {

@@ -27,6 +27,7 @@ enum class Bug : std::size_t {
   resume_off_by_one,
   retry_applied_twice,
   client_event_echoed,
+  read_index_reuses_acked_round,
   count,  // not a bug: the number of switches
 };
 

@@ -66,6 +66,8 @@ class BrokerClient {
   void poll(std::int64_t timeout_us);
   std::uint64_t client_id() const { return client_id_; }
   NodeId leader_guess() const { return leader_guess_; }
+  // The next request starts at `broker` (a redirect from it is still followed).
+  void aim_at(NodeId broker) { leader_guess_ = broker; }
 
  private:
   struct Tracked {

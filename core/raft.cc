@@ -514,7 +514,11 @@ bool RaftNode::read(std::int64_t now_us, std::uint64_t ctx) {
     reads_ready_.push_back(ReadState{ctx, commit_index_});
     return true;
   }
-  pending_reads_.push_back(PendingRead{ctx, round_ + 1, commit_index_});
+  // Only acknowledgements of a round sent after the read arrived prove this node still
+  // leads: older ones may predate an election it slept through.
+  // BUG(read_index_reuses_acked_round): the last round sent, perhaps long acknowledged.
+  const std::uint64_t round = bugs_.has(Bug::read_index_reuses_acked_round) ? round_ : round_ + 1;
+  pending_reads_.push_back(PendingRead{ctx, round, commit_index_});
   broadcast_heartbeat(now_us);
   return true;
 }

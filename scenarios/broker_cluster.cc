@@ -642,8 +642,13 @@ void churner_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, sim:
 void info_reader_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, sim::NodeIndex self,
                       std::int64_t id, std::int64_t publishers) {
   SimEnv env(world, self);
-  core::BrokerClient client(env, client_config(*run, true), 3000 + static_cast<std::uint64_t>(id));
+  core::ClientConfig config = client_config(*run, true);
+  if (run->options.info_reader_timeout_us > 0) config.request_timeout_us = run->options.info_reader_timeout_us;
+  core::BrokerClient client(env, config, 3000 + static_cast<std::uint64_t>(id));
   while (run->publishers_done < publishers) {
+    if (run->options.info_readers_anywhere) {
+      client.aim_at(run->brokers[world.draw_below(sim::DataTag::kUser, run->brokers.size())]);
+    }
     const std::string& channel = run->channels[world.draw_below(sim::DataTag::kUser, run->channels.size())];
     BrokerRun::InfoRead read;
     read.process = kInfoReaderProcessBase + id;

@@ -44,6 +44,12 @@ enum NemesisKind : std::uint32_t {
   // election timeouts, then rejoins. Pre-vote and CheckQuorum promise that no running
   // broker's term changes meanwhile (failed as "raft-stability"). Fault-free otherwise.
   kStableLeader = 1u << 15,
+  // The leader is paused, and while it sleeps it is cut off from the other brokers (clients
+  // still reach it) long enough for them to elect a new leader and commit; it then wakes
+  // to the clients' requests that queued meanwhile, and no message of the new term, before
+  // the cut heals. A ReadIndex read it answers from its old rounds' acknowledgements is
+  // stale: only a round sent after the read arrived may confirm its leadership.
+  kPausedLeader = 1u << 16,
 };
 
 // The kinds of the "faults=1" parameter: random partitions only, whatever the scenario's
@@ -75,6 +81,11 @@ struct BrokerScenarioOptions {
   std::int64_t churners = 0;
   // Clients reading channel info in a loop (they stick to whichever node answered last).
   std::int64_t info_readers = 0;
+  // The info readers aim each read at a broker drawn from the seed instead (a redirect is
+  // still followed), and wait this long for a reply (0: the client's default), so a read
+  // can wait at a paused leader until it wakes.
+  bool info_readers_anywhere = false;
+  std::int64_t info_reader_timeout_us = 0;
   std::int64_t publisher_timeout_us = 0;  // 0: the client's default
   // Publishes fired at once at a leader on the nemesis's request (kFigure8: more entries
   // than one append carries, appended while the leader is cut off with one follower).

@@ -52,7 +52,7 @@ constexpr KindName kKindNames[] = {
     {kClockSkew, "clock-skew"},                 {kClog, "clog"},
     {kLeaseSkew, "lease-skew"},                 {kCrashVoter, "crash-voter"},
     {kFigure8, "figure8"},
-    {kStableLeader, "stable-leader"},
+    {kStableLeader, "stable-leader"},           {kPausedLeader, "paused-leader"},
 };
 
 // Clock rates for kLeaseSkew, drawn once per run: a lease's clock-skew bound S is what a
@@ -412,6 +412,20 @@ void apply_fault(ScenarioContext& ctx, const NemesisSetup& setup, const LeaseRat
       w.pause(victim);
       w.sleep_for_us(duration_us);
       w.resume(victim);
+      return;
+    }
+    case kPausedLeader: {
+      const auto leader = setup.leader_of ? setup.leader_of() : std::nullopt;
+      if (!leader) return;
+      w.pause(*leader);
+      for (const auto b : brokers) {
+        if (b != *leader) net.partition(*leader, b);
+      }
+      // Several election timeouts: the others elect a leader and commit what clients send.
+      w.sleep_for_us(draw_range(w, 600'000, 1'500'000));
+      w.resume(*leader);
+      w.sleep_for_us(draw_range(w, 50'000, 300'000));
+      net.heal();
       return;
     }
     case kClockSkew: {

@@ -123,6 +123,16 @@ void register_broker_scenarios() {
   add("raft-figure8", "Raft figure 8 scripted on 5 nodes: an old-term entry on a majority, then overwritten", 5, o);
 
   o = {};
+  o.nemesis = kPausedLeader;
+  o.info_readers = 4;
+  o.info_readers_anywhere = true;
+  o.info_reader_timeout_us = 3'000'000;  // longer than the pause
+  o.publisher_timeout_us = 100'000;       // publishes move on to the new leader
+  add("paused-leader-reads",
+      "the leader sleeps, cut off from the others, while they elect a new one; it wakes to the reads that queued",
+      3, o);
+
+  o = {};
   o.nemesis = kStableLeader;
   o.fault_period_us = 8'000'000;  // about four rounds
   add("stable-leader",

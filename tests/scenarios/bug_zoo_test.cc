@@ -31,6 +31,7 @@ constexpr Caught kCaught[] = {
     {"vote_before_persist", "crash-after-vote", 2, "raft-election-safety"},
     {"snapshot_over_newer_log", "snapshot-catchup", 7, "raft-log-truncation"},
     {"lease_read_ignores_skew", "lease-reads-skew", 1, "linearizability"},
+    {"read_index_reuses_acked_round", "paused-leader-reads", 1, "linearizability"},
     {"resume_off_by_one", "connect-churn", 1, "duplicate"},
     {"registry_update_without_lock", "connect-churn", 1, "lost"},
     {"commit_previous_term_by_count", "raft-figure8", 1, "raft-state-machine-safety"},
