@@ -60,6 +60,24 @@ TEST_P(BugZoo, CaughtWithTheBugAndQuietWithout) {
 // raft-figure8 is a script over observed Raft state: each seed must carry it to its last
 // step (a leader of a newer term over the node that took the old-term append), or a pass
 // without the bug would prove nothing; with the bug every one of these seeds fails.
+// The channel-info reads are in the linearizability search, not only compared with
+// acknowledged publishes: on this seed every read sees every publish acknowledged before
+// it (the n log n pre-check passes), but a follower's local read misses an event an
+// earlier read saw, which only the search over publishes and reads together can tell.
+TEST(BugZoo, AReadStaleOnlyAgainstAnotherReadFailsTheSearch) {
+  RunRequest request;
+  request.scenario = "paused-leader-reads";
+  request.seed = 29;
+  request.bug = "follower_local_read";
+  const RunResult r = run_scenario(request);
+  ASSERT_FALSE(r.passed());
+  EXPECT_EQ(r.outcome.check, "linearizability");
+  EXPECT_EQ(r.outcome.message.find("stale read"), std::string::npos) << r.outcome.message;
+  EXPECT_NE(r.outcome.message.find("seq_last[news-"), std::string::npos) << r.outcome.message;
+  request.bug.clear();
+  EXPECT_TRUE(run_scenario(request).passed());
+}
+
 TEST(RaftFigure8, EverySeedReachesTheLastStepAndOnlyTheBugFails) {
   constexpr std::uint64_t kSeeds = 6;
   for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
