@@ -24,9 +24,14 @@ for target in "${targets[@]}"; do
   seeds=()
   [ -d "$root/tests/fuzz/$name" ] && seeds=("$root/tests/fuzz/$name")
   echo "== fuzz $name for ${seconds}s"
+  # Leaks are caught per input: libFuzzer counts mallocs and frees around each input and
+  # runs LeakSanitizer when they differ. The at-exit check is off because it only sees
+  # libFuzzer's own process-lifetime objects: the state of the detached thread that enforces
+  # -rss_limit_mb (std::thread in FuzzerDriver) is reported as a 32-byte leak in the report
+  # target's binary (2026-12, clang 14; the thread is alive and sleeping at exit).
   # -rss_limit_mb: a reader must stay bounded (issue 18: 256 MB per input, plus ASan's
   # shadow); -timeout: one input may not take more than 10 s.
-  if ! "$target" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -max_len=65536 \
+  if ! ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}leak_check_at_exit=0" "$target" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -max_len=65536 \
       -artifact_prefix="$artifacts/$name-" -print_final_stats=1 "$scratch/$name" "${seeds[@]}" \
       >"$scratch/$name.log" 2>&1; then
     failed=1
