@@ -18,14 +18,14 @@
 #include "cli/command.h"
 #include "cli/options.h"
 #include "base/input_file.h"
+#include "cli/enumerate.h"
 #include "cli/explore_report.h"
+#include "cli/progress.h"
 #include "cli/run_common.h"
 
 namespace simbus::cli {
 namespace {
 
-// Enumerating strategies without --runs stop here and report `exhausted: no`.
-constexpr std::uint64_t kEnumerationExecutionsMax = 1'000'000;
 // Seeded strategies with --time-limit and no --runs go on in batches of this many seeds.
 constexpr std::uint64_t kBatchSeedsMax = 4'096;
 // With --runs, seeds go to the workers in batches of at most this many.
@@ -45,6 +45,12 @@ struct ExploreOptions {
   std::string json_path;
   std::string junit_path;
   std::string expect_check;
+  bool isolate = true;
+  bool progress_forced = false;
+  bool progress_silenced = false;
+  ProgressMode progress = ProgressMode::kAuto;
+  std::uint64_t execution_timeout_s = 600;
+  std::int64_t execution_timeout_ms = 600'000;
 };
 
 void parse_shard(const std::string& text, std::uint32_t* index, std::uint32_t* count) {
@@ -62,38 +68,6 @@ void parse_shard(const std::string& text, std::uint32_t* index, std::uint32_t* c
     throw UsageError(fmt::format("--shard {}: expected K/M with 0 <= K < M <= {} (e.g. 0/4)", base::excerpt(text), kShardsMax));
   }
 }
-
-class Progress {
- public:
-  explicit Progress(std::optional<std::uint64_t> total)
-      : total_(total), enabled_(::isatty(STDOUT_FILENO) == 1), start_(std::chrono::steady_clock::now()) {}
-  void update(std::uint64_t done, std::uint64_t failures) {
-    if (!enabled_) return;
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_ < std::chrono::milliseconds(200)) return;
-    last_ = now;
-    const double secs = std::chrono::duration<double>(now - start_).count();
-    const double rate = secs > 0 ? static_cast<double>(done) / secs : 0;
-    std::string eta = "-";
-    if (total_ && rate > 0 && *total_ >= done) eta = fmt::format("{:.0f}s", static_cast<double>(*total_ - done) / rate);
-    std::printf("\r\033[K%llu%s runs, %llu failures, %.0f runs/s, ETA %s", static_cast<unsigned long long>(done),
-                total_ ? fmt::format("/{}", *total_).c_str() : "", static_cast<unsigned long long>(failures), rate,
-                eta.c_str());
-    std::fflush(stdout);
-    shown_ = true;
-  }
-  void clear() {
-    if (shown_) std::printf("\r\033[K");
-    std::fflush(stdout);
-  }
-
- private:
-  std::optional<std::uint64_t> total_;
-  bool enabled_;
-  std::chrono::steady_clock::time_point start_;
-  std::chrono::steady_clock::time_point last_{};
-  bool shown_ = false;
-};
 
 class Deadline {
  public:
@@ -115,7 +89,18 @@ void explore_seeded(const ExploreOptions& opts, const scenarios::RunRequest& bas
   std::uint64_t shard_seeds = kUnboundedSeedsMax;
   if (opts.runs) shard_seeds = *opts.runs > k ? (*opts.runs - k + m - 1) / m : 0;
   const Deadline deadline(opts.time_limit_s);
-  Progress progress(opts.runs ? std::optional<std::uint64_t>(shard_seeds) : std::nullopt);
+  ProgressLine progress(opts.progress, "simbus explore");
+  auto progress_text = [&] {
+    const double secs = progress.elapsed_s();
+    const double rate = secs > 0 ? static_cast<double>(summary->executions) / secs : 0;
+    std::string line = fmt::format("{}", summary->executions);
+    if (opts.runs) line += fmt::format("/{}", shard_seeds);
+    line += fmt::format(" seeds, {} failures, {:.0f} runs/s", summary->failures.size(), rate);
+    if (opts.runs && rate > 0 && shard_seeds >= summary->executions) {
+      line += fmt::format(", ETA {:.0f}s", static_cast<double>(shard_seeds - summary->executions) / rate);
+    }
+    return line;
+  };
   std::uint64_t next = 0;  // ordinal of the next seed of this shard
   bool stop = false;
   std::string usage_error;
@@ -126,6 +111,8 @@ void explore_seeded(const ExploreOptions& opts, const scenarios::RunRequest& bas
     auto seed_of = [&](std::uint64_t i) { return opts.seed_start + k + (first + i) * m; };
     WorkerOptions wo;
     wo.jobs = opts.jobs;
+    wo.isolate = opts.isolate;
+    wo.task_timeout_ms = opts.execution_timeout_ms;
     wo.chunk_tasks = std::clamp<std::size_t>(batch / (opts.jobs * 8), 1, 64);
     run_tasks(
         batch, wo,
@@ -150,7 +137,7 @@ void explore_seeded(const ExploreOptions& opts, const scenarios::RunRequest& bas
               return false;
             }
           }
-          progress.update(summary->executions, summary->failures.size());
+          progress.update(progress_text);
           if (deadline.passed()) {
             // With --runs the time limit cut the exploration short; without, it is its end.
             if (opts.runs) {
@@ -164,87 +151,8 @@ void explore_seeded(const ExploreOptions& opts, const scenarios::RunRequest& bas
         });
     next += batch;
   }
-  progress.clear();
+  progress.finish(progress_text);
   if (!usage_error.empty()) throw UsageError(usage_error);
-}
-
-void explore_enumerating(const ExploreOptions& opts, const scenarios::RunRequest& base, ExploreSummary* summary) {
-  if (summary->shard_count != 1) {
-    throw UsageError(fmt::format("--shard: strategy '{}' enumerates one space of executions and cannot be sharded "
-                                 "by seed; run it unsharded",
-                                 base.strategy));
-  }
-  if (opts.jobs != 1) {
-    std::fprintf(stderr, "simbus explore: strategy '%s' runs in one process; --jobs %u ignored\n",
-                 base.strategy.c_str(), opts.jobs);
-  }
-  std::string error;
-  std::shared_ptr<sim::Strategy> strategy = sim::make_strategy(base.strategy, &error);
-  if (!strategy) throw UsageError(error);
-  const std::uint64_t cap = opts.runs ? *opts.runs : kEnumerationExecutionsMax;
-  const Deadline deadline(opts.time_limit_s);
-  Progress progress(std::nullopt);
-  scenarios::RunRequest request = base;
-  request.seed = opts.seed_start;
-  request.strategy_object = strategy;
-  std::uint64_t attempts = 0;
-  // Blocked executions do not count as executions, but they are bounded too.
-  const std::uint64_t attempts_max = cap > (UINT64_MAX - 1024) / 16 ? UINT64_MAX : cap * 16 + 1024;
-  while (!strategy->exhausted()) {
-    if (summary->executions >= cap || attempts >= attempts_max) {
-      if (!opts.runs) {
-        summary->complete = false;
-        summary->stopped_by = "cap";
-      }
-      break;
-    }
-    if (deadline.passed()) {
-      summary->complete = false;
-      summary->stopped_by = "time-limit";
-      break;
-    }
-    attempts += 1;
-    const scenarios::RunResult result = scenarios::run_scenario(request);
-    if (!strategy->gave_up().empty()) {
-      // The strategy's own memory bound: not a result, and not the program's fault.
-      std::fprintf(stderr, "simbus explore: %s\n", strategy->gave_up().c_str());
-      summary->complete = false;
-      summary->stopped_by = "strategy-bound";
-      break;
-    }
-    if (strategy->last_execution_blocked()) {
-      summary->blocked += 1;
-      continue;
-    }
-    const int code = exit_code_for(result);
-    if (code == kExitUsage) {
-      throw UsageError(fmt::format("execution {} diverged: {}", summary->executions, result.outcome.message));
-    }
-    const std::uint64_t ordinal = summary->executions;
-    summary->executions += 1;
-    summary->schedule_hashes.insert(schedule_hash(result.log));
-    if (code != kExitOk) {
-      FailureRecord f;
-      f.seed = request.seed;
-      f.execution = ordinal;
-      f.status = sim::run_status_name(result.outcome.status);
-      f.check = result.outcome.check;
-      f.message = result.outcome.message;
-      f.site = result.outcome.site;
-      f.choices = result.log.size();
-      f.reproduce = scenarios::reproduce_command(program_path(), base, result);
-      f.trace_hash = result.outcome.trace_hash;
-      summary->failures.push_back(std::move(f));
-      if (opts.stop_on_fail) {
-        summary->complete = false;
-        summary->stopped_by = "stop-on-fail";
-        break;
-      }
-    }
-    progress.update(summary->executions, summary->failures.size());
-  }
-  progress.clear();
-  summary->exhausted = strategy->exhausted();
 }
 
 }  // namespace
@@ -270,7 +178,18 @@ Runner add_explore(CLI::App& app) {
   cmd->add_option("--expect", opts->expect_check,
                   "CHECK: the exploration must find this check failing (exit 0 if every failure is of CHECK "
                   "and there is one, 1 otherwise); for must-find CI entries");
+  cmd->add_flag("!--no-isolate", opts->isolate,
+                "run the executions in this process (default: in child processes, so a crash or hang of the "
+                "code under test is reported as a failure with its schedule and the exploration goes on)");
+  cmd->add_option("--execution-timeout", opts->execution_timeout_s,
+                  "SEC: an isolated execution silent this long is killed and reported hung (default 600)")
+      ->check(whole_number(1, kCtestTimeoutSMax));
+  auto* forced = cmd->add_flag("--progress", opts->progress_forced,
+                               "progress on stderr: live on a terminal, else a line every 10 s and at the end");
+  cmd->add_flag("--no-progress", opts->progress_silenced, "no progress lines on stderr")->excludes(forced);
   return [opts] {
+    opts->progress = progress_mode(opts->progress_forced, opts->progress_silenced);
+    opts->execution_timeout_ms = static_cast<std::int64_t>(opts->execution_timeout_s) * 1000;
     ExploreSummary summary;
     summary.scenario = opts->scenario;
     summary.strategy = opts->common.strategy;
@@ -290,7 +209,24 @@ Runner add_explore(CLI::App& app) {
       throw UsageError(fmt::format("unknown scenario '{}' (see 'simbus list')", base.scenario));
     }
     if (summary.enumerating) {
-      explore_enumerating(*opts, base, &summary);
+      if (summary.shard_count != 1) {
+        throw UsageError(fmt::format("--shard: strategy '{}' enumerates one space of executions and cannot be "
+                                     "sharded by seed; run it unsharded",
+                                     base.strategy));
+      }
+      if (opts->jobs != 1) {
+        std::fprintf(stderr, "simbus explore: strategy '%s' runs one enumeration; --jobs %u ignored\n",
+                     base.strategy.c_str(), opts->jobs);
+      }
+      EnumerateOptions eo;
+      eo.runs = opts->runs;
+      eo.seed = opts->seed_start;
+      eo.stop_on_fail = opts->stop_on_fail;
+      eo.time_limit_s = opts->time_limit_s;
+      eo.isolate = opts->isolate;
+      eo.execution_timeout_ms = opts->execution_timeout_ms;
+      eo.progress = opts->progress;
+      explore_enumerating(eo, base, &summary);
     } else {
       explore_seeded(*opts, base, &summary);
     }

@@ -101,7 +101,7 @@ void run_tasks(std::size_t count, const WorkerOptions& options, const std::funct
                const std::function<bool(const TaskResult&)>& on_result) {
   SIMBUS_ASSERT(options.jobs >= 1);
   SIMBUS_ASSERT(options.chunk_tasks >= 1);
-  if (options.jobs == 1) {
+  if (options.jobs == 1 && !options.isolate) {
     for (std::size_t i = 0; i < count; ++i) {
       if (!on_result(run(i))) return;
     }

@@ -29,6 +29,9 @@ struct WorkerOptions {
   unsigned jobs = 1;
   std::int64_t task_timeout_ms = 600'000;  // a worker silent this long is killed as hung
   std::size_t chunk_tasks = 8;             // tasks handed to a worker at a time
+  // With jobs = 1: run the tasks in one worker process rather than in this one, so a
+  // crash or hang of the code under test is reported with its task.
+  bool isolate = false;
 };
 
 // `run(index)` executes one task; `on_result` returns false to stop early.
