@@ -56,6 +56,7 @@ Runner add_run(CLI::App& app) {
       std::printf("determinism: same execution twice\n");
     }
     request.record_history = !opts->history_path.empty() || !opts->deliveries_path.empty();
+    print_header(request);
     const scenarios::RunResult result = scenarios::run_scenario(request);
     if (!opts->history_path.empty()) {
       if (result.history_jsonl.empty()) throw UsageError(fmt::format("scenario '{}' records no history", request.scenario));
@@ -70,7 +71,7 @@ Runner add_run(CLI::App& app) {
     if (!opts->trace_path.empty()) {
       write_file_atomically(opts->trace_path, sim::format_trace(make_trace(request, result)));
     }
-    return print_outcome(request, result);
+    return print_outcome(request, result, /*header_printed=*/true);
   };
 }
 

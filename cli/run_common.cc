@@ -58,14 +58,32 @@ int exit_code_for(const scenarios::RunResult& result) {
   return kExitUsage;
 }
 
-int print_outcome(const scenarios::RunRequest& request, const scenarios::RunResult& result) {
+namespace {
+
+void print_header_lines(const scenarios::RunRequest& request,
+                        const std::vector<std::pair<std::string, std::int64_t>>& resolved) {
   std::string params;
-  for (const auto& [k, v] : result.params) params += fmt::format("{}{}={}", params.empty() ? "" : " ", k, v);
+  for (const auto& [k, v] : resolved) params += fmt::format("{}{}={}", params.empty() ? "" : " ", k, v);
   std::printf("scenario: %s\n", request.scenario.c_str());
   std::printf("seed: %llu\n", static_cast<unsigned long long>(request.seed));
   std::printf("strategy: %s\n", request.replay ? "replay" : request.strategy.c_str());
   if (!params.empty()) std::printf("params: %s\n", params.c_str());
   if (!request.bug.empty()) std::printf("bug: %s\n", request.bug.c_str());
+}
+
+}  // namespace
+
+void print_header(const scenarios::RunRequest& request) {
+  print_header_lines(request, scenarios::validate_request(request));
+  std::fflush(stdout);
+}
+
+int print_outcome(const scenarios::RunRequest& request, const scenarios::RunResult& result) {
+  return print_outcome(request, result, false);
+}
+
+int print_outcome(const scenarios::RunRequest& request, const scenarios::RunResult& result, bool header_printed) {
+  if (!header_printed) print_header_lines(request, result.params);
   for (const std::string& line : result.report) std::printf("%s\n", line.c_str());
   std::printf("steps: %llu\n", static_cast<unsigned long long>(result.outcome.steps));
   std::printf("virtual-time: %lld us\n", static_cast<long long>(result.outcome.now_us));

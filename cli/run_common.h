@@ -29,6 +29,11 @@ scenarios::RunRequest make_request(const std::string& scenario, const CommonFlag
 
 // Prints the run's report lines; on failure the FAIL and reproduce: lines. Returns the exit code.
 int print_outcome(const scenarios::RunRequest& request, const scenarios::RunResult& result);
+// The report's first lines (scenario, seed, strategy, params, bug), flushed before the
+// execution starts so that a crash of the code under test leaves them on stdout; then
+// print_outcome(..., /*header_printed=*/true) prints the rest.
+void print_header(const scenarios::RunRequest& request);
+int print_outcome(const scenarios::RunRequest& request, const scenarios::RunResult& result, bool header_printed);
 int exit_code_for(const scenarios::RunResult& result);
 
 std::string read_file_or_throw(const std::string& path);

@@ -117,6 +117,22 @@ RunResult run_scenario(const RunRequest& request) {
   return run_scenario(*scenario, request);
 }
 
+std::vector<std::pair<std::string, std::int64_t>> validate_request(const RunRequest& request) {
+  const Scenario* scenario = find_scenario(request.scenario);
+  if (scenario == nullptr) {
+    throw UsageError(fmt::format("unknown scenario '{}' (see 'simbus list')", request.scenario));
+  }
+  if (!request.bug.empty() && !bug_known(request.bug)) {
+    throw UsageError(fmt::format("unknown bug '{}' (see 'simbus bugs')", request.bug));
+  }
+  Params params(scenario->params, request.params);
+  if (!request.strategy_object && !request.replay && !request.schedule) {
+    std::string error;
+    if (!sim::make_strategy(request.strategy, &error)) throw UsageError(error);
+  }
+  return params.all();
+}
+
 RunResult run_scenario(const Scenario& scenario_ref, const RunRequest& request) {
   const Scenario* scenario = &scenario_ref;
   SIMBUS_ASSERT(static_cast<bool>(scenario->setup));

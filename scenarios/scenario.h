@@ -130,6 +130,9 @@ struct RunResult {
 
 // Throws UsageError for an unknown scenario, parameter, strategy or bug.
 RunResult run_scenario(const RunRequest& request);
+// The checks run_scenario makes before it runs anything, with the same errors; returns the
+// resolved parameters (for a report printed before the execution starts).
+std::vector<std::pair<std::string, std::int64_t>> validate_request(const RunRequest& request);
 // Runs `scenario` itself (registered or not; `request.scenario` only names it in reports).
 RunResult run_scenario(const Scenario& scenario, const RunRequest& request);
 
