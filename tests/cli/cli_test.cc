@@ -15,15 +15,13 @@
 #include <string>
 #include <vector>
 
+#include "tests/cli/shell.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int code = -1;
-  std::string out;  // stdout
-  std::string err;  // stderr
-};
+using Result = simbus::test::ShellResult;
 
 class TempDir {
  public:
@@ -41,12 +39,7 @@ class TempDir {
   std::string path_;
 };
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string read_file(const std::string& path) { return simbus::test::read_whole_file(path); }
 
 void write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -59,23 +52,7 @@ const std::string& simbus() {
 }
 
 // Runs a shell command line; stdout captured, stderr into a temporary file.
-Result sh(const std::string& command) {
-  static int counter = 0;
-  const std::string err_path =
-      (fs::temp_directory_path() / ("simbus-cli-err-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)))
-          .string();
-  Result r;
-  FILE* p = ::popen((command + " 2>" + err_path).c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  size_t k;
-  while ((k = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, k);
-  const int status = ::pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.err = read_file(err_path);
-  std::remove(err_path.c_str());
-  return r;
-}
+Result sh(const std::string& command) { return simbus::test::shell(command, "cli"); }
 
 Result run(const std::string& args) { return sh(simbus() + " " + args); }
 

@@ -13,40 +13,17 @@
 #include <sstream>
 #include <string>
 
+#include "tests/cli/shell.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int code = -1;  // exit status, or 128 + signal
-  std::string out;
-  std::string err;
-};
+using Result = simbus::test::ShellResult;
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string read_file(const std::string& path) { return simbus::test::read_whole_file(path); }
 
-Result sh(const std::string& command) {
-  static int counter = 0;
-  const std::string err_path =
-      (fs::temp_directory_path() / ("simbus-crash-err-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)))
-          .string();
-  Result r;
-  FILE* p = ::popen((command + " 2>" + err_path).c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  size_t k;
-  while ((k = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, k);
-  const int status = ::pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.err = read_file(err_path);
-  std::remove(err_path.c_str());
-  return r;
-}
+Result sh(const std::string& command) { return simbus::test::shell(command, "crash"); }
 
 const std::string& demo() {
   static const std::string path = std::string(SIMBUS_BINARY_DIR) + "/simbus-crash-demo";
