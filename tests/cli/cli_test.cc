@@ -56,15 +56,7 @@ Result sh(const std::string& command) { return simbus::test::shell(command, "cli
 
 Result run(const std::string& args) { return sh(simbus() + " " + args); }
 
-// The value of a `key: value` line, or empty.
-std::string line_value(const std::string& out, const std::string& key) {
-  std::istringstream in(out);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(key + ": ", 0) == 0) return line.substr(key.size() + 2);
-  }
-  return "";
-}
+using simbus::test::line_value;
 
 std::vector<std::string> lines_starting(const std::string& out, const std::string& prefix) {
   std::vector<std::string> found;

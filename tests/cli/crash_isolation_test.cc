@@ -35,14 +35,7 @@ const std::string& simbus() {
   return path;
 }
 
-std::string line_value(const std::string& out, const std::string& key) {
-  std::istringstream in(out);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(key + ": ", 0) == 0) return line.substr(key.size() + 2);
-  }
-  return "";
-}
+using simbus::test::line_value;
 
 // The exploration's JSON report (explore --json -).
 nlohmann::json explore_json(const std::string& args, Result* result) {

@@ -35,4 +35,13 @@ ShellResult shell(const std::string& command, const std::string& tag) {
   return r;
 }
 
+std::string line_value(const std::string& out, const std::string& key) {
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key + ": ", 0) == 0) return line.substr(key.size() + 2);
+  }
+  return "";
+}
+
 }  // namespace simbus::test

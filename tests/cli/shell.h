@@ -15,4 +15,7 @@ std::string read_whole_file(const std::string& path);
 // Runs `command` through /bin/sh; stderr goes through a temporary file of `tag`'s name.
 ShellResult shell(const std::string& command, const std::string& tag);
 
+// The value of the first `key: value` line of `out`, or empty.
+std::string line_value(const std::string& out, const std::string& key);
+
 }  // namespace simbus::test
