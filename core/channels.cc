@@ -418,6 +418,15 @@ ChannelInfo ChannelState::info(const std::string& channel) const {
   return out;
 }
 
+std::vector<std::string> ChannelState::occupied_channels(std::string_view prefix, std::size_t limit) const {
+  std::vector<std::string> out;
+  for (auto it = channels_.lower_bound(std::string(prefix)); it != channels_.end() && out.size() < limit; ++it) {
+    if (!it->first.starts_with(prefix)) break;  // sorted: past the prefix's range
+    if (!it->second.subscribers.empty()) out.push_back(it->first);
+  }
+  return out;
+}
+
 std::vector<std::string> ChannelState::sockets_of(NodeId node) const {
   std::vector<std::string> out;
   for (const auto& [socket_id, conn] : connections_) {

@@ -101,6 +101,9 @@ class ChannelState {
   ApplyOutcome apply(std::uint64_t index, const Command& command, NodeId effects_for = 0);
 
   ChannelInfo info(const std::string& channel) const;
+  // Names of the channels with at least one subscriber that start with `prefix`, in name
+  // order, at most `limit` (the HTTP API's channel list).
+  std::vector<std::string> occupied_channels(std::string_view prefix, std::size_t limit) const;
   std::uint64_t applied_index() const { return applied_index_; }
   // Connections currently owned by `node` (any incarnation).
   std::vector<std::string> sockets_of(NodeId node) const;

@@ -62,19 +62,24 @@ int run_broker(const BrokerOptions& o, const GatewayHook& gateway) {
 
   const core::BrokerConfig config = broker_config(o);
   std::shared_ptr<core::Env> env = process->make_env(o.node_id);
-  process->spawn("boot", [p, env, config, &o, &gateway] {
+  int gateway_exit = 0;
+  process->spawn("boot", [p, env, config, &o, &gateway, &gateway_exit] {
     core::BrokerHooks hooks;
     hooks.on_leader = [](core::NodeId node, std::uint64_t term) {
       runtime::log_info("node {} is the leader of term {}", node, term);
     };
     auto node = std::make_shared<core::BrokerNode>(env, config, hooks);
-    if (gateway) gateway(*p, node, o);
+    if (gateway) gateway_exit = gateway(*p, node, o);
+    if (gateway_exit != 0) {
+      p->stop();
+      return;
+    }
     node->run();
   });
   process->run();
   process.reset();  // unwinds the node's tasks; every write was fsynced when Raft asked
   runtime::log_info("node {} stopped", o.node_id);
-  return 0;
+  return gateway_exit;
 }
 
 }  // namespace simbus::broker

@@ -46,6 +46,9 @@ int parse_broker_options(int argc, char** argv, BrokerOptions& o) {
   app.add_option("--app-key", o.app_key, "Pusher app key")->capture_default_str();
   app.add_option("--app-secret", o.app_secret, "Pusher app secret")->capture_default_str();
   app.add_option("--gateway", o.gateway, "host:port of the Pusher WebSocket/HTTP gateway (empty: none)");
+  app.add_option("--activity-timeout-s", o.activity_timeout_s, "Pusher activity_timeout: idle clients are pinged after it")
+      ->capture_default_str();
+  app.add_option("--pong-timeout-s", o.pong_timeout_s, "close (4201) a pinged client silent this long")->capture_default_str();
   app.add_option("--election-ms-min", o.election_ms_min, "Raft election timeout, lower bound")->capture_default_str();
   app.add_option("--election-ms-max", o.election_ms_max, "Raft election timeout, upper bound")->capture_default_str();
   app.add_option("--heartbeat-ms", o.heartbeat_ms, "Raft heartbeat interval")->capture_default_str();
@@ -80,7 +83,10 @@ int parse_broker_options(int argc, char** argv, BrokerOptions& o) {
         o.election_ms_max > 600'000) {
       throw std::invalid_argument("need 0 < --heartbeat-ms < --election-ms-min < --election-ms-max <= 600000");
     }
-    if (!o.gateway.empty()) parse_host_port(o.gateway, "--gateway");
+    if (!o.gateway.empty()) std::tie(o.gateway_host, o.gateway_port) = parse_host_port(o.gateway, "--gateway");
+    if (o.activity_timeout_s <= 0 || o.activity_timeout_s > 3600) throw std::invalid_argument("--activity-timeout-s must be in 1..3600");
+    if (o.pong_timeout_s <= 0 || o.pong_timeout_s > 3600) throw std::invalid_argument("--pong-timeout-s must be in 1..3600");
+    if (o.app_id.empty()) throw std::invalid_argument("--app-id must be non-empty");
     static const std::set<std::string> levels{"debug", "info", "warn", "error"};
     if (levels.count(o.log_level) == 0) throw std::invalid_argument("--log-level: debug, info, warn or error");
   } catch (const std::invalid_argument& e) {

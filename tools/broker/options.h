@@ -21,7 +21,9 @@ struct BrokerOptions {
   std::string app_id = "1";
   std::string app_key = "simbus-key";
   std::string app_secret = "simbus-secret";
-  std::string gateway;                      // "host:port" of the Pusher gateway (issue 15g); empty: none
+  std::string gateway;                      // "host:port" of the Pusher gateway; empty: none
+  std::int64_t activity_timeout_s = 120;    // told to Pusher clients; idle ones are pinged
+  std::int64_t pong_timeout_s = 30;         // then closed (4201) without an answer
   std::int64_t election_ms_min = 500;
   std::int64_t election_ms_max = 1'000;
   std::int64_t heartbeat_ms = 100;
@@ -30,6 +32,8 @@ struct BrokerOptions {
   // Filled by parse_broker_options from the strings above.
   std::string listen_host;
   std::uint16_t listen_port = 0;
+  std::string gateway_host;
+  std::uint16_t gateway_port = 0;
   std::vector<runtime::PeerAddress> peer_addresses;
 };
 
