@@ -10,6 +10,10 @@ packages=(
   libraft-dev
   chromium
 )
+# The end-to-end tests' node and npm (tests/e2e): Debian's, unless a node is already there
+# (e.g. from NodeSource, whose nodejs carries npm and conflicts with Debian's npm).
+command -v node > /dev/null || packages+=(nodejs)
+command -v npm > /dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
