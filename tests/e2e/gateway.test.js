@@ -305,6 +305,7 @@ test('failover: kill the leader while clients publish and subscribe; no acknowle
     subscribers.push(entry);
   }
   const acked = [];
+  const started = {};
   const failed = [];
   let stop = false;
   let i = 0;
@@ -314,9 +315,11 @@ test('failover: kill the leader while clients publish and subscribe; no acknowle
     const s = server(cluster, n);
     while (!stop) {
       const id = `${n}-${i++}`;
+      const startedMs = Date.now();
       try {
         await s.trigger('failover', 'tick', { id });
         acked.push(id);
+        started[id] = startedMs;
       } catch (e) {
         failed.push({ id, error: String(e) });
       }
@@ -326,6 +329,10 @@ test('failover: kill the leader while clients publish and subscribe; no acknowle
   await sleep(1000);
   const ackedBeforeKill = acked.length;
   await cluster.kill(leader);
+  // A client subscribing during the election, on a surviving node: its subscription is
+  // committed by the next leader, and it gets every event acknowledged after that.
+  const late = open(survivors[0]);
+  const lateSubscribed = connected(late).then(() => subscribed(late, 'failover')).then(() => Date.now());
   const newLeader = await cluster.waitForLeader(15000, leader);
   assert.ok(survivors.includes(newLeader));
   const ackedAtElection = acked.length;
@@ -342,6 +349,13 @@ test('failover: kill the leader while clients publish and subscribe; no acknowle
       return acked.every((id) => got.has(id));
     }, 15000);
   }
+  const lateSince = await lateSubscribed;
+  const afterLate = acked.filter((id) => started[id] > lateSince);
+  assert.ok(afterLate.length > 0, 'nothing published after the late subscription');
+  await waitFor(`${afterLate.length} events at the late subscriber`, () => {
+    const got = new Set(events(late, 'failover', 'tick').map((m) => m.data.id));
+    return afterLate.every((id) => got.has(id));
+  }, 15000);
   // The killed node's client reconnects once it is back, and is served again.
   await cluster.restart(leader);
   const back = subscribers.find((x) => x.node === leader).p;
