@@ -35,6 +35,7 @@ Gateway::Gateway(runtime::Process& process, std::shared_ptr<core::BrokerNode> no
     throw std::runtime_error("RAND_bytes failed");
   }
   client_prefix_ = (client_prefix_ >> 2) & ~std::uint64_t{0xffff};
+  callers_ = std::make_unique<CallerPool>(*this);
 }
 
 std::shared_ptr<Gateway> Gateway::start(runtime::Process& process, std::shared_ptr<core::BrokerNode> node,

@@ -16,6 +16,7 @@
 #include <memory>
 
 #include "core/broker_node.h"
+#include "gateway/callers.h"
 #include "gateway/config.h"
 #include "runtime/process.h"
 
@@ -43,6 +44,7 @@ class Gateway : public std::enable_shared_from_this<Gateway> {
   void connection_opened() { ++connections_; }
   void connection_closed() { --connections_; }
   std::uint64_t next_client_id();
+  CallerPool& callers() { return *callers_; }
 
   Gateway(runtime::Process& process, std::shared_ptr<core::BrokerNode> node, GatewayConfig config);
 
@@ -58,6 +60,7 @@ class Gateway : public std::enable_shared_from_this<Gateway> {
   std::size_t connections_ = 0;
   std::uint64_t client_counter_ = 0;
   std::uint64_t client_prefix_ = 0;
+  std::unique_ptr<CallerPool> callers_;
 };
 
 }  // namespace simbus::gateway

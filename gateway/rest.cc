@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "core/client.h"
 #include "core/names.h"
 #include "gateway/signature.h"
 #include "runtime/log.h"
@@ -20,36 +19,6 @@ using nlohmann::json;
 RestReply error(unsigned status, std::string_view message) {
   return RestReply{status, json({{"error", message}}).dump(-1, ' ', false, json::error_handler_t::replace)};
 }
-
-// A BrokerClient on an endpoint of its own for the length of one call.
-class CallClient {
- public:
-  explicit CallClient(Gateway& gateway) : gateway_(gateway), id_(gateway.next_endpoint_id()) {
-    env_ = gateway.process().make_env(id_);
-    core::ClientConfig config;
-    config.brokers.push_back(gateway.config().node_id);  // it redirects to the leader
-    for (core::NodeId m : gateway.config().members) {
-      if (m != gateway.config().node_id) config.brokers.push_back(m);
-    }
-    config.ordered = false;
-    client_.emplace(*env_, config, gateway.next_client_id());
-    if (const core::RaftNode* raft = gateway.node().raft(); raft && raft->leader_id() != core::no_node) {
-      client_->aim_at(raft->leader_id());
-    }
-  }
-  ~CallClient() {
-    client_.reset();
-    gateway_.process().close_env(id_);
-  }
-  core::BrokerClient& operator*() { return *client_; }
-  core::BrokerClient* operator->() { return &*client_; }
-
- private:
-  Gateway& gateway_;
-  core::NodeId id_;
-  std::shared_ptr<core::Env> env_;
-  std::optional<core::BrokerClient> client_;
-};
 
 struct Event {
   std::vector<std::string> channels;
@@ -125,7 +94,8 @@ std::optional<Event> read_event(const json& body, bool batch, RestReply* why) {
 }
 
 RestReply publish(Gateway& gateway, const Event& e) {
-  CallClient client(gateway);
+  CallerLease client(gateway.callers());
+  if (!client) return error(503, "every client of the broker is busy");
   std::optional<core::PublishReply> reply = client->publish(e.channels, e.name, e.data, e.socket_id);
   if (!reply) return error(503, "no answer from the cluster: the event may or may not have been published");
   if (reply->status != core::Status::ok) {
@@ -189,7 +159,8 @@ RestReply channel_info(Gateway& gateway, const std::string& channel, const std::
     }
   }
   if ((users || user_count) && !presence) return error(400, "users and user_count exist only on presence channels");
-  CallClient client(gateway);
+  CallerLease client(gateway.callers());
+  if (!client) return error(503, "every client of the broker is busy");
   std::optional<core::InfoReply> reply = client->info(channel);
   if (!reply) return error(503, "no answer from the cluster");
   if (reply->status != core::Status::ok) return error(400, fmt::format("refused: {}", core::status_name(reply->status)));

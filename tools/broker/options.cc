@@ -84,8 +84,10 @@ int parse_broker_options(int argc, char** argv, BrokerOptions& o) {
       throw std::invalid_argument("need 0 < --heartbeat-ms < --election-ms-min < --election-ms-max <= 600000");
     }
     if (!o.gateway.empty()) std::tie(o.gateway_host, o.gateway_port) = parse_host_port(o.gateway, "--gateway");
-    if (o.activity_timeout_s <= 0 || o.activity_timeout_s > 3600) throw std::invalid_argument("--activity-timeout-s must be in 1..3600");
-    if (o.pong_timeout_s <= 0 || o.pong_timeout_s > 3600) throw std::invalid_argument("--pong-timeout-s must be in 1..3600");
+    // Beast closes a WebSocket silent for 300 s (its suggested server idle timeout): the
+    // protocol's ping and its answer must come well before that.
+    if (o.activity_timeout_s <= 0 || o.activity_timeout_s > 240) throw std::invalid_argument("--activity-timeout-s must be in 1..240");
+    if (o.pong_timeout_s <= 0 || o.pong_timeout_s > 55) throw std::invalid_argument("--pong-timeout-s must be in 1..55");
     if (o.app_id.empty()) throw std::invalid_argument("--app-id must be non-empty");
     static const std::set<std::string> levels{"debug", "info", "warn", "error"};
     if (levels.count(o.log_level) == 0) throw std::invalid_argument("--log-level: debug, info, warn or error");
