@@ -24,7 +24,7 @@ namespace {
 // The order fixes where a command appears in --help.
 constexpr std::pair<int, CommandFactory> kBuiltinCommands[] = {
     {10, add_list},  {20, add_run},   {25, add_explore}, {27, add_merge}, {30, add_replay},     {35, add_shrink},
-    {40, add_suite}, {45, add_viz},   {70, add_bugs},    {80, add_check}, {90, add_suite_ctest},
+    {40, add_suite}, {45, add_viz},   {50, add_triage}, {70, add_bugs},    {80, add_check}, {90, add_suite_ctest},
 };
 
 std::vector<std::pair<int, CommandFactory>>& added_commands() {

@@ -22,6 +22,7 @@
 #include "cli/explore_report.h"
 #include "cli/progress.h"
 #include "cli/run_common.h"
+#include "cli/store_record.h"
 
 namespace simbus::cli {
 namespace {
@@ -51,6 +52,7 @@ struct ExploreOptions {
   ProgressMode progress = ProgressMode::kAuto;
   std::uint64_t execution_timeout_s = 600;
   std::int64_t execution_timeout_ms = 600'000;
+  std::string store_path;
 };
 
 void parse_shard(const std::string& text, std::uint32_t* index, std::uint32_t* count) {
@@ -187,6 +189,7 @@ Runner add_explore(CLI::App& app) {
   auto* forced = cmd->add_flag("--progress", opts->progress_forced,
                                "progress on stderr: live on a terminal, else a line every 10 s and at the end");
   cmd->add_flag("--no-progress", opts->progress_silenced, "no progress lines on stderr")->excludes(forced);
+  add_store_option(*cmd, opts->store_path);
   return [opts] {
     opts->progress = progress_mode(opts->progress_forced, opts->progress_silenced);
     opts->execution_timeout_ms = static_cast<std::int64_t>(opts->execution_timeout_s) * 1000;
@@ -208,6 +211,7 @@ Runner add_explore(CLI::App& app) {
     if (scenarios::find_scenario(base.scenario) == nullptr) {
       throw UsageError(fmt::format("unknown scenario '{}' (see 'simbus list')", base.scenario));
     }
+    StoreRecorder recorder(opts->store_path, "explore");
     if (summary.enumerating) {
       if (summary.shard_count != 1) {
         throw UsageError(fmt::format("--shard: strategy '{}' enumerates one space of executions and cannot be "
@@ -238,6 +242,7 @@ Runner add_explore(CLI::App& app) {
     std::fflush(stdout);
     if (!opts->json_path.empty()) write_file_atomically(opts->json_path, to_json(summary));
     if (!opts->junit_path.empty()) write_file_atomically(opts->junit_path, to_junit(summary));
+    recorder.record(summary);
     if (!opts->expect_check.empty()) {
       std::size_t other = 0;
       for (const FailureRecord& f : summary.failures) other += f.check != opts->expect_check ? 1 : 0;

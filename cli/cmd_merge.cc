@@ -10,6 +10,7 @@
 #include "cli/command.h"
 #include "cli/explore_report.h"
 #include "cli/run_common.h"
+#include "cli/store_record.h"
 
 namespace simbus::cli {
 namespace {
@@ -18,6 +19,7 @@ struct MergeOptions {
   std::vector<std::string> paths;
   std::string json_path;
   std::string junit_path;
+  std::string store_path;
 };
 
 std::string describe_params(const ExploreSummary& s) {
@@ -34,7 +36,9 @@ Runner add_merge(CLI::App& app) {
   cmd->add_option("files", opts->paths, "explore --json reports, one per shard")->required();
   cmd->add_option("--json", opts->json_path, "write the merged report as JSON");
   cmd->add_option("--junit", opts->junit_path, "write the merged report as JUnit XML");
+  add_store_option(*cmd, opts->store_path);
   return [opts] {
+    StoreRecorder recorder(opts->store_path, "merge");
     std::vector<ExploreSummary> parts;
     for (const std::string& path : opts->paths) parts.push_back(from_json(read_file_or_throw(path), path));
     const ExploreSummary& first = parts.front();
@@ -111,6 +115,7 @@ Runner add_merge(CLI::App& app) {
     std::fflush(stdout);
     if (!opts->json_path.empty()) write_file_atomically(opts->json_path, to_json(merged));
     if (!opts->junit_path.empty()) write_file_atomically(opts->junit_path, to_junit(merged));
+    recorder.record(merged);
     return summary_exit_code(merged);
   };
 }

@@ -15,6 +15,7 @@
 #include "cli/explore_report.h"
 #include "cli/options.h"
 #include "cli/run_common.h"
+#include "cli/store_record.h"
 
 namespace simbus::cli {
 namespace {
@@ -26,6 +27,7 @@ struct SuiteOptions {
   std::string strategy = "random";
   std::string json_path;
   std::string junit_path;
+  std::string store_path;
 };
 
 struct EntryOutcome {
@@ -212,6 +214,7 @@ Runner add_suite(CLI::App& app) {
   cmd->add_option("--strategy", opts->strategy, "exploration strategy (default random)");
   cmd->add_option("--json", opts->json_path, "write every entry's report as JSON (docs/cli.md)");
   cmd->add_option("--junit", opts->junit_path, "write JUnit XML: one testsuite per entry, a testcase per signature");
+  add_store_option(*cmd, opts->store_path);
   return [opts] {
     const scenarios::Suite* suite = scenarios::find_suite(opts->name);
     if (suite == nullptr) {
@@ -219,12 +222,15 @@ Runner add_suite(CLI::App& app) {
       for (const auto* s : scenarios::all_suites()) known += (known.empty() ? "" : ", ") + s->name;
       throw UsageError(fmt::format("unknown suite '{}' (known: {})", opts->name, known));
     }
+    // One batch per entry, recorded as it ends: a suite cut short keeps what ran.
+    StoreRecorder recorder(opts->store_path, "suite " + suite->name);
     bool suite_failed = false;
     std::vector<std::string> failure_lines;
     std::vector<std::string> caught_by;
     std::vector<EntryOutcome> outcomes;
     for (const scenarios::SuiteEntry& entry : suite->entries) {
       EntryOutcome e = run_entry(entry, *opts);
+      recorder.record(e.summary);
       suite_failed = suite_failed || e.failed;
       if (e.caught_bug) caught_by.push_back(e.label);
       if (e.unexpected > 0) {

@@ -29,5 +29,6 @@ Runner add_viz(CLI::App& app);
 Runner add_bugs(CLI::App& app);
 Runner add_check(CLI::App& app);
 Runner add_suite_ctest(CLI::App& app);
+Runner add_triage(CLI::App& app);
 
 }  // namespace simbus::cli

@@ -7,7 +7,7 @@ packages=(
   cmake ninja-build g++ clang libclang-rt-14-dev ccache
   libboost-context-dev libfmt-dev libgtest-dev libgmock-dev librapidcheck-dev
   libbenchmark-dev libcli11-dev nlohmann-json3-dev libssl-dev
-  libraft-dev
+  libraft-dev libsqlite3-dev
   chromium
 )
 # The end-to-end tests' node and npm (tests/e2e): Debian's, unless a node is already there

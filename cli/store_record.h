@@ -1,0 +1,41 @@
+// `--store FILE` of explore, suite and merge: each report recorded as one batch of the
+// results store (store/store.h), its failures with their signatures (cli/signature.h).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "cli/explore_report.h"
+#include "store/store.h"
+
+namespace CLI {
+class App;
+}
+
+namespace simbus::cli {
+
+class StoreRecorder {
+ public:
+  // Opens (creating if missing) the store at `path` now, so a bad store is exit 2 before
+  // any execution runs; "" records nothing. `command` is explore, suite or merge. The
+  // start time is taken now.
+  StoreRecorder(const std::string& path, std::string command);
+  bool enabled() const { return store_ != nullptr; }
+  // Records one report as a batch in its own transaction. A store error is a UsageError
+  // naming the file.
+  void record(const ExploreSummary& summary);
+
+ private:
+  std::unique_ptr<store::Store> store_;
+  std::string command_;
+  std::string started_at_;
+};
+
+// The --store option, one wording for every command.
+void add_store_option(CLI::App& cmd, std::string& path);
+
+// The batch and failure rows of a report (pure: the tests compare them).
+store::Batch batch_of(const ExploreSummary& summary, const std::string& command, const std::string& started_at);
+std::vector<store::Failure> failures_of(const ExploreSummary& summary);
+
+}  // namespace simbus::cli
