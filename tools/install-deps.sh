@@ -9,6 +9,9 @@ packages=(
   libbenchmark-dev libcli11-dev nlohmann-json3-dev libssl-dev
   libraft-dev libsqlite3-dev
   chromium
+  # exploration on a scheduler (tests: distributed.*): a single-node Slurm, the deploy/
+  # examples' YAML checked by Debian's python3
+  slurm-wlm munge python3-yaml
 )
 # The end-to-end tests' node and npm (tests/e2e): Debian's, unless a node is already there
 # (e.g. from NodeSource, whose nodejs carries npm and conflicts with Debian's npm).
