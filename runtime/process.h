@@ -1,7 +1,7 @@
 // One runtime process: an io_context on the calling thread, the fibers of its tasks, its
 // TCP transport, its data directory and file pool, and the Env endpoints living here (the
-// broker node's and any client endpoints'). docs/runtime.md describes the whole; the
-// gateway's contract is /work/notes/runtime-api.md.
+// broker node's and any client endpoints'). docs/runtime.md describes the whole, and
+// docs/gateway.md how the gateway uses client endpoints.
 //
 // Everything runs on the thread that calls run(); nothing here is thread-safe except
 // stop_from_any_thread().
