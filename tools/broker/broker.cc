@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 #include <system_error>
 
 #include "runtime/log.h"
@@ -52,9 +53,11 @@ int run_broker(const BrokerOptions& o, const GatewayHook& gateway) {
   runtime::log_info("node {} incarnation {} listening on {}:{}, data in {}", o.node_id, process->incarnation(),
                     o.listen_host, process->listen_port(), o.data_dir);
 
-  boost::asio::signal_set signals(process->io_context(), SIGTERM, SIGINT);
+  // Lives in the process's io_context, so it must go before the process does (an
+  // io_object outliving its service is a use after free: ASan caught it at every stop).
+  auto signals = std::make_unique<boost::asio::signal_set>(process->io_context(), SIGTERM, SIGINT);
   runtime::Process* p = process.get();
-  signals.async_wait([p](const boost::system::error_code& ec, int signal) {
+  signals->async_wait([p](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     runtime::log_info("signal {}: stopping", signal);
     p->stop();
@@ -77,6 +80,7 @@ int run_broker(const BrokerOptions& o, const GatewayHook& gateway) {
     node->run();
   });
   process->run();
+  signals.reset();
   process.reset();  // unwinds the node's tasks; every write was fsynced when Raft asked
   runtime::log_info("node {} stopped", o.node_id);
   return gateway_exit;
