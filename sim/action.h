@@ -52,6 +52,9 @@ struct Action {
   ActionKind kind = ActionKind::kYield;
   ObjectId object = kNoObject;
   Access access = Access::kNone;
+  // A channel send: the channel's capacity (0 for Channel::close, a send of the end).
+  // DPOR orders the k-th send after the receive that freed its slot; nothing hashes it.
+  std::uint32_t capacity = 0;
 };
 
 struct EnabledAction {
@@ -63,6 +66,7 @@ struct EnabledAction {
   ObjectId object = kNoObject;
   Access access = Access::kNone;
   bool timeout = false;   // a waiting fiber that would take its timeout path
+  std::uint32_t capacity = 0;  // Action::capacity
 };
 
 inline bool dependent(const EnabledAction& a, const EnabledAction& b) {

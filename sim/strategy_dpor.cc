@@ -1,10 +1,10 @@
-// `dpor`: stateless source-DPOR with sleep sets (Abdulla, Aronis, Jonsson & Sagonas,
-// "Optimal dynamic partial order reduction", POPL 2014, Algorithm 1), run in systematic
-// mode. It explores at least one execution of every Mazurkiewicz trace of the program
-// (complete for finite, deterministic programs) and, thanks to sleep sets, never two
-// complete executions of the same trace; explorations that sleep sets prove redundant
-// stop early ("sleep-set blocked"), are reported by last_execution_blocked() and are not
-// complete executions.
+// `dpor`: stateless optimal DPOR with wakeup trees (Abdulla, Aronis, Jonsson & Sagonas,
+// "Optimal dynamic partial order reduction", POPL 2014, Algorithm 2; JACM 2017), run in
+// systematic mode. It explores exactly one complete execution of every Mazurkiewicz trace
+// of the program (for finite, deterministic programs), and the wakeup trees make it start
+// no exploration that sleep sets would abandon ("sleep-set blocked"): every execution it
+// begins is a new trace. `dpor-source` (sim/strategy_dpor_source.cc) keeps the earlier
+// source-DPOR (Algorithm 1), which may abandon such explorations.
 //
 // Events and dependency. An event is one scheduling step: the action an actor declared at
 // its scheduling point (sim/action.h). Two events are dependent when they belong to the
@@ -27,22 +27,30 @@
 // Happens-before is tracked with vector clocks; per object, the last write and the reads
 // since it are enough to find every event an access depends on.
 //
-// Races and backtracking (Algorithm 1). When event a (actor p) is appended, each earlier
-// event e that races with it (dependent, another actor, e -> a in happens-before, and no
-// other event between them in happens-before) is reversed: with v = the events after e that
-// do not happen after e, followed by a, and I = the initials of v (actors whose first event
-// in v has no predecessor in v), if neither the backtrack set nor the sleep set of the state
-// before e holds an actor of I, one actor of I enabled there (p if possible) is added to
-// that state's backtrack set. (If none is enabled there - a mutex held across the race -
-// every enabled actor not asleep is added: sound, possibly redundant.)
+// Races and wakeup trees (Algorithm 2). When event a (actor p) is appended, each earlier
+// event e that races with it (dependent, another actor, not e -> a in happens-before
+// except through a, and no other event between them in happens-before) is reversed: the
+// wakeup sequence v = notdep(e, E).a (the events after e that do not happen after e, in
+// execution order, then a) is a way to run a before e. Unless an actor asleep at the
+// state before e is a weak initial of v (its next step starts some ordering of v, or
+// commutes with all of v: the trace v leads to was explored from that actor's subtree),
+// v is inserted into that state's wakeup tree: walking down from the root, a child whose
+// actor is a weak initial of what is left of v takes v's first step of that actor off v
+// (or nothing, if it commutes with v) and the walk goes on below it; a leaf reached that
+// way already covers v; where no child fits, the rest of v hangs there as a new branch,
+// after its older siblings. Exploring a state follows its wakeup tree's branches in
+// order (the subtree of a branch becomes the next state's wakeup tree); a state with an
+// empty tree takes its first enabled actor that is not asleep.
 //
 // Sleep sets: after the subtree of actor q at a state is done, q sleeps in the sibling
 // subtrees, and stays asleep in a subtree until an event dependent with q's next action
-// runs. A state whose enabled actors all sleep is sleep-set blocked.
+// runs. A state whose enabled actors all sleep would be sleep-set blocked; with wakeup
+// trees that happens only where a dependency rule is not precise enough (counted apart by
+// explore, asserted zero by the tests on every program of papers/dpor-counts).
 //
 // Stateless: each execution re-runs the program from the start, replaying the prefix up to
-// the deepest state with an untried backtrack actor. Data choices come from the seed (the
-// same for every execution), so the program is deterministic given the schedule; a
+// the deepest state with an unexplored wakeup-tree branch. Data choices come from the seed
+// (the same for every execution), so the program is deterministic given the schedule; a
 // mismatch on replay is reported as a divergence.
 #include <fmt/format.h>
 
@@ -61,16 +69,13 @@ namespace {
 
 class DporStrategy final : public Strategy {
  public:
-  std::string name() const override { return "dpor"; }
+  std::string name() const override { return "dpor-optimal"; }
   bool wants_systematic() const override { return true; }
   bool exhausted() const override { return exhausted_; }
   bool last_execution_blocked() const override { return blocked_; }
   std::string divergence() const override { return divergence_; }
   std::string gave_up() const override { return gave_up_; }
 
-  // How often a race could not be reversed by an initial enabled before it (the
-  // conservative fallback ran). Zero on programs without mutexes held across races.
-  std::uint64_t fallbacks() const { return fallbacks_; }
 
   void begin(std::uint64_t strategy_seed) override {
     Strategy::begin(strategy_seed);
@@ -85,6 +90,7 @@ class DporStrategy final : public Strategy {
     woken_.clear();
     prev_enabled_.clear();
     objects_.clear();
+    channels_.clear();
     next_sleep_.clear();
     event_bytes_ = 0;
   }
@@ -117,16 +123,34 @@ class DporStrategy final : public Strategy {
       }
       st.enabled.assign(enabled.begin(), enabled.end());
     } else {
-      // A new state: its sleep set comes from the parent.
+      // A new state: its sleep set and its wakeup tree come from the parent.
       State st;
       st.enabled.assign(enabled.begin(), enabled.end());
       st.sleep = std::move(next_sleep_);
       next_sleep_.clear();
+      std::vector<WakeupNode> tree;
+      if (!states_.empty()) tree = std::move(states_.back().chosen_subtree);
       index = enabled.size();
-      for (std::size_t i = 0; i < enabled.size(); ++i) {
-        if (!asleep(st, enabled[i].actor)) {
-          index = i;
-          break;
+      // Follow the tree's first branch whose actor can run here. A branch whose first
+      // step is not enabled is a sequence no execution can follow (counted; zero while
+      // every race reversal is feasible): it is dropped with its subtree.
+      while (!tree.empty() && index == enabled.size()) {
+        index = strategy_support::find_actor(enabled, tree.front().step.action.actor);
+        if (index == enabled.size()) {
+          infeasible_ += 1;
+          tree.erase(tree.begin());
+          continue;
+        }
+        st.chosen_subtree = std::move(tree.front().children);
+        tree.erase(tree.begin());
+        st.pending = std::move(tree);
+      }
+      if (index == enabled.size()) {
+        for (std::size_t i = 0; i < enabled.size(); ++i) {
+          if (!asleep(st, enabled[i].actor)) {
+            index = i;
+            break;
+          }
         }
       }
       if (index == enabled.size()) {
@@ -135,7 +159,6 @@ class DporStrategy final : public Strategy {
         return kDiverged;
       }
       st.chosen = enabled[index].actor;
-      st.backtrack.push_back(st.chosen);
       st.bytes = sizeof(State) + st.enabled.capacity() * sizeof(EnabledAction) + st.sleep.capacity() * sizeof(Sleeper);
       state_bytes_ += st.bytes;
       states_.push_back(std::move(st));
@@ -184,7 +207,12 @@ class DporStrategy final : public Strategy {
     const std::size_t e = static_cast<std::size_t>(it->second.holder);
     const FiberId p = events_[last].action.actor;
     if (events_[e].action.actor == p || happens_before(e, events_[last].clock)) return;
-    reverse_race(e, events_.size(), p, events_[last].clock);
+    EnabledAction attempt = events_[last].action;
+    attempt.kind = ActionKind::kLock;
+    attempt.object = object;
+    attempt.access = Access::kWrite;
+    attempt.seq += 1;
+    reverse_race(e, events_.size(), attempt, events_[last].clock);
   }
 
   void end_execution(bool completed) override {
@@ -202,9 +230,19 @@ class DporStrategy final : public Strategy {
         if (k < events_.size() && events_[k].action.actor == a.actor) done.released = events_[k].released;
         st.done.push_back(std::move(done));
       }
-      for (FiberId q : st.backtrack) {
-        if (is_done(st, q) || asleep(st, q)) continue;
+      st.chosen_subtree.clear();
+      // The next branch of the state's wakeup tree (its actor is enabled here: insertion
+      // only puts a new branch at a state under an actor enabled there).
+      while (!st.pending.empty()) {
+        WakeupNode next = std::move(st.pending.front());
+        st.pending.erase(st.pending.begin());
+        const FiberId q = next.step.action.actor;
+        if (is_done(st, q) || !enabled_at(st, q)) {
+          infeasible_ += 1;
+          continue;
+        }
         st.chosen = q;
+        st.chosen_subtree = std::move(next.children);
         branch_depth_ = states_.size() - 1;
         return;
       }
@@ -222,13 +260,32 @@ class DporStrategy final : public Strategy {
     EnabledAction action;
     std::vector<ObjectId> released;
   };
+  // A wakeup tree node: a step (an actor's next action, and the mutexes it released
+  // when it ran) and the subtrees after it, oldest branch first.
+  struct WakeupNode {
+    Sleeper step;
+    std::vector<WakeupNode> children;
+  };
   struct State {
     std::vector<EnabledAction> enabled;
     std::vector<Sleeper> sleep;        // asleep on entry, with the action each will take
-    std::vector<FiberId> backtrack;    // actors to explore here (insertion order)
     std::vector<Sleeper> done;         // actors whose subtree is explored
     FiberId chosen = 0;                // the actor the current execution follows
+    // The wakeup tree below `chosen` (handed to the next state when it is made) and the
+    // branches not explored yet, in order.
+    std::vector<WakeupNode> chosen_subtree;
+    std::vector<WakeupNode> pending;
     std::size_t bytes = 0;             // counted in state_bytes_ when it was made
+  };
+  // The position of a step that is no event of this execution: nothing happens after it.
+  static constexpr std::uint32_t kNewStep = UINT32_MAX;
+  // One step of a wakeup sequence under construction: an event of this execution (or the
+  // racing action, last), with what it happens after.
+  struct SequenceStep {
+    Sleeper step;
+    const std::vector<std::uint32_t>* clock = nullptr;
+    std::uint32_t slot = 0;
+    std::uint32_t pos = 0;
   };
   struct Event {
     EnabledAction action;
@@ -246,6 +303,12 @@ class DporStrategy final : public Strategy {
     std::int64_t last_acquire = -1;
   };
 
+  struct ChannelOrders {
+    std::vector<std::size_t> sends;     // events, in order (a close included)
+    std::vector<std::size_t> receives;  // events, in order
+    std::int64_t close_at = -1;         // position of the close among the sends
+  };
+
   void pop_state() {
     SIMBUS_ASSERT(!states_.empty());
     SIMBUS_ASSERT(state_bytes_ >= states_.back().bytes);
@@ -258,8 +321,23 @@ class DporStrategy final : public Strategy {
     return kDiverged;
   }
 
+  static bool is_channel(ActionKind kind) {
+    return kind == ActionKind::kChannelSend || kind == ActionKind::kChannelRecv;
+  }
+
+  // sim::dependent, made precise for channels: a send (or close) and a receive on one
+  // channel commute whenever both can run (the receive takes an element that was there
+  // already, the send appends behind it), so only sends among themselves and receives
+  // among themselves are dependent.
+  static bool actions_dependent(const EnabledAction& a, const EnabledAction& b) {
+    if (a.actor != b.actor && a.object == b.object && is_channel(a.kind) && is_channel(b.kind) && a.kind != b.kind) {
+      return false;
+    }
+    return dependent(a, b);
+  }
+
   static bool sleeper_dependent(const Sleeper& s, const EnabledAction& chosen) {
-    if (dependent(s.action, chosen)) return true;
+    if (actions_dependent(s.action, chosen)) return true;
     return chosen.object != kNoObject &&
            std::find(s.released.begin(), s.released.end(), chosen.object) != s.released.end();
   }
@@ -274,9 +352,6 @@ class DporStrategy final : public Strategy {
       if (s.action.actor == actor) return true;
     }
     return false;
-  }
-  static bool in_backtrack(const State& st, FiberId actor) {
-    return std::find(st.backtrack.begin(), st.backtrack.end(), actor) != st.backtrack.end();
   }
   static bool enabled_at(const State& st, FiberId actor) {
     return strategy_support::find_actor(st.enabled, actor) != st.enabled.size();
@@ -293,12 +368,13 @@ class DporStrategy final : public Strategy {
       // from) races with it, though the disabled action, when it runs later, happens
       // after whatever re-enabled it. Reverse that race at the state before the step.
       const Event& last = events_.back();
-      State& st = states_[events_.size() - 1];
+      const std::size_t at = events_.size() - 1;
       for (const EnabledAction& q : prev_enabled_) {
-        if (q.actor == last.action.actor || !dependent(q, last.action)) continue;
+        if (q.actor == last.action.actor || !actions_dependent(q, last.action)) continue;
         if (strategy_support::find_actor(enabled, q.actor) != enabled.size()) continue;  // still enabled
-        if (in_backtrack(st, q.actor) || asleep(st, q.actor)) continue;
-        st.backtrack.push_back(q.actor);
+        const std::vector<std::uint32_t> none;
+        std::vector<SequenceStep> v{SequenceStep{Sleeper{q, {}}, &none, 0, kNewStep}};
+        insert_wakeup(at, std::move(v));
       }
     }
     prev_enabled_.assign(enabled.begin(), enabled.end());
@@ -307,12 +383,12 @@ class DporStrategy final : public Strategy {
       if (it != before.end() && it->second == a.seq) continue;  // enabled before too
       // Woken: it waited (its actor had run before, and the last step was another's).
       const bool woken = slot_of_.count(a.actor) != 0 && !events_.empty() && events_.back().action.actor != a.actor;
-      if (woken && a.kind != ActionKind::kLock) {
+      if (woken && a.kind != ActionKind::kLock && !is_channel(a.kind)) {
         woken_.insert(a.actor);
       } else {
         woken_.erase(a.actor);
       }
-      if (a.kind == ActionKind::kLock || events_.empty()) {
+      if (a.kind == ActionKind::kLock || is_channel(a.kind) || events_.empty()) {
         enabler_.erase(a.actor);
       } else {
         enabler_[a.actor] = events_.size() - 1;
@@ -355,7 +431,9 @@ class DporStrategy final : public Strategy {
     events_.push_back(std::move(ev));
     mine.push_back(index);
 
-    if (a.object != kNoObject) {
+    if (is_channel(a.kind)) {
+      channel_access(index, detect_races);
+    } else if (a.object != kNoObject) {
       const Use use = a.kind == ActionKind::kLock      ? Use::kLock
                       : a.kind == ActionKind::kTryLock ? Use::kTryLock
                       : a.access == Access::kWrite     ? Use::kWrite
@@ -375,7 +453,7 @@ class DporStrategy final : public Strategy {
       if (mine.size() >= 2) program_order = events_[mine[mine.size() - 2]].clock;
       for (std::size_t e = 0; e < index; ++e) {
         const Event& x = events_[e];
-        if (x.action.actor == a.actor || !dependent(x.action, a)) continue;
+        if (x.action.actor == a.actor || !actions_dependent(x.action, a)) continue;
         if (happens_before(e, program_order)) continue;
         reverse_race(e, index, events_[index].clock);
       }
@@ -448,67 +526,182 @@ class DporStrategy final : public Strategy {
     if (use == Use::kRelease) acc.holder = -1;
   }
 
+  // Channels. A channel is two orders: its sends (and its close) in the order they
+  // appended, and its receives in the order they took from the head. The i-th receive
+  // takes what the i-th send appended (or finds the close), and the k-th send of a
+  // channel of capacity c needs the (k-c)-th receive to have freed a slot: those are the
+  // happens-before edges, never races (the receive or the send could not run first). The
+  // races are between consecutive sends and consecutive receives; a receive that takes
+  // the previous one's place needs what that one needed (its send), not the previous
+  // receive itself, so the race is tested and reversed without that edge (as a lock
+  // races with the previous acquisition, not the release).
+  void channel_access(std::size_t index, bool detect_races) {
+    Event& ev = events_[index];
+    ChannelOrders& ch = channels_[ev.action.object];
+    const std::vector<std::uint32_t> pred = ev.clock;  // program order only (no enabler)
+    const std::vector<std::uint32_t> none;
+    std::int64_t previous = -1;
+    std::vector<std::uint32_t> race_clock = pred;
+    std::vector<std::uint32_t> clock = pred;
+    // What the send at slot k needs besides its actor's past: the receive that freed it.
+    auto slot_needs = [&](std::size_t k, std::uint32_t capacity) -> const std::vector<std::uint32_t>& {
+      if (capacity == 0 || ch.close_at >= 0 || k < capacity || k - capacity >= ch.receives.size()) return none;
+      return events_[ch.receives[k - capacity]].clock;
+    };
+    // What the receive at position i needs: the send it takes (or the close it finds).
+    auto taken_from = [&](std::size_t i) -> const std::vector<std::uint32_t>& {
+      std::size_t k = i;
+      if (ch.close_at >= 0 && k > static_cast<std::size_t>(ch.close_at)) k = static_cast<std::size_t>(ch.close_at);
+      if (k >= ch.sends.size()) return ch.sends.empty() ? none : events_[ch.sends.back()].clock;
+      return events_[ch.sends[k]].clock;
+    };
+    if (ev.action.kind == ActionKind::kChannelSend) {
+      const std::size_t k = ch.sends.size();
+      const std::uint32_t capacity = ev.action.capacity;
+      if (k > 0) {
+        previous = static_cast<std::int64_t>(ch.sends.back());
+        join(race_clock, slot_needs(k - 1, capacity));
+        join(clock, events_[ch.sends.back()].clock);
+      }
+      join(clock, slot_needs(k, capacity));
+      if (capacity == 0 && ch.close_at < 0) ch.close_at = static_cast<std::int64_t>(k);
+      ch.sends.push_back(index);
+    } else {
+      const std::size_t i = ch.receives.size();
+      if (i > 0) {
+        previous = static_cast<std::int64_t>(ch.receives.back());
+        join(race_clock, taken_from(i - 1));
+        join(clock, events_[ch.receives.back()].clock);
+      }
+      join(clock, taken_from(i));
+      ch.receives.push_back(index);
+    }
+    ev.clock = std::move(clock);
+    if (!detect_races || previous < 0) return;
+    const std::size_t e = static_cast<std::size_t>(previous);
+    if (events_[e].action.actor == ev.action.actor || happens_before(e, pred)) return;
+    reverse_race(e, index, race_clock);
+  }
+
   // Reverses the race of e with a (the latest event); a_clock is what a happens after
   // when it runs first (without a release -> acquire edge from e's critical section).
   void reverse_race(std::size_t e, std::size_t a, const std::vector<std::uint32_t>& a_clock) {
-    reverse_race(e, a, events_[a].action.actor, a_clock);
+    reverse_race(e, a, events_[a].action, a_clock);
   }
 
-  // Reverses the race of e with an action of actor p that would come after the events
-  // before `end` (event `end` itself, or a blocked lock attempt when end is past the
-  // last event); p_clock is what that action happens after when it runs first.
-  void reverse_race(std::size_t e, std::size_t end, FiberId p, const std::vector<std::uint32_t>& p_clock) {
-    // v = notdep(e, E).a; its initials.
-    std::vector<std::size_t> v;
-    for (std::size_t j = e + 1; j < end; ++j) {
-      if (!happens_before(e, events_[j].clock)) v.push_back(j);
+  // Reverses the race of e with `racer`, an action that would come after the events
+  // before `end` (event `end` itself, or a blocked lock attempt when end is past the last
+  // event); racer_clock is what it happens after when it runs first. The wakeup sequence
+  // is notdep(e, E).racer, inserted at the state before e.
+  void reverse_race(std::size_t e, std::size_t end, const EnabledAction& racer,
+                    const std::vector<std::uint32_t>& racer_clock) {
+    std::vector<SequenceStep> v;
+    for (std::size_t j = e + 1; j < end && j < events_.size(); ++j) {
+      const Event& x = events_[j];
+      if (happens_before(e, x.clock)) continue;
+      v.push_back(SequenceStep{Sleeper{x.action, x.released}, &x.clock, x.slot, x.pos});
     }
-    std::vector<FiberId> initials;
-    bool all_disabled_wait_on_mutex = true;  // every initial not enabled before e is a lock
-    State& st_e = states_[e];
-    auto consider = [&](FiberId actor, ActionKind kind) {
-      if (std::find(initials.begin(), initials.end(), actor) != initials.end()) return;
-      initials.push_back(actor);
-      if (!enabled_at(st_e, actor) && kind != ActionKind::kLock) all_disabled_wait_on_mutex = false;
+    std::vector<ObjectId> racer_released;
+    if (end < events_.size()) racer_released = events_[end].released;
+    v.push_back(SequenceStep{Sleeper{racer, std::move(racer_released)}, &racer_clock, 0, kNewStep});
+    insert_wakeup(e, std::move(v));
+  }
+
+  static bool step_dependent(const Sleeper& a, const Sleeper& b) {
+    if (actions_dependent(a.action, b.action)) return true;
+    auto released = [](const Sleeper& x, ObjectId o) {
+      return o != kNoObject && std::find(x.released.begin(), x.released.end(), o) != x.released.end();
     };
+    return released(a, b.action.object) || released(b, a.action.object);
+  }
+
+  // Where in v the first step of `actor` is, or v.size().
+  static std::size_t first_of(const std::vector<SequenceStep>& v, FiberId actor) {
     for (std::size_t i = 0; i < v.size(); ++i) {
-      const Event& x = events_[v[i]];
-      bool initial = true;
-      for (std::size_t k = 0; k < i && initial; ++k) {
-        if (happens_before(v[k], x.clock)) initial = false;
-      }
-      if (initial) consider(x.action.actor, x.action.kind);
+      if (v[i].step.action.actor == actor) return i;
     }
-    {
-      // The racing action itself: initial unless an event of v happens before it.
-      bool initial = true;
-      for (std::size_t k = 0; k < v.size() && initial; ++k) {
-        if (happens_before(v[k], p_clock)) initial = false;
+    return v.size();
+  }
+
+  // v[j] happens before v[i] (j < i; the happens-before of the execution restricted to
+  // v's steps, the racing action with the clock it has when it runs first).
+  static bool sequence_before(const std::vector<SequenceStep>& v, std::size_t j, std::size_t i) {
+    const std::vector<std::uint32_t>& clock = *v[i].clock;
+    return v[j].slot < clock.size() && clock[v[j].slot] >= v[j].pos;
+  }
+
+  // Is p a weak initial of v: p's first step in v has no predecessor in v (v can start
+  // with it), or p takes no step in v and its next step commutes with every step of v?
+  static bool weak_initial(const Sleeper& p, const std::vector<SequenceStep>& v) {
+    const std::size_t i = first_of(v, p.action.actor);
+    if (i < v.size()) {
+      for (std::size_t j = 0; j < i; ++j) {
+        if (sequence_before(v, j, i)) return false;
       }
-      const ActionKind kind = end < events_.size() ? events_[end].action.kind : ActionKind::kLock;
-      if (initial) consider(p, kind);
+      return true;
     }
+    for (const SequenceStep& x : v) {
+      if (step_dependent(p, x.step)) return false;
+    }
+    return true;
+  }
+
+  // Inserts wakeup sequence v at the state before event e, unless an actor asleep (or
+  // explored) there already covers it.
+  void insert_wakeup(std::size_t e, std::vector<SequenceStep> v) {
     State& st = states_[e];
-    for (FiberId q : initials) {
-      if (in_backtrack(st, q) || asleep(st, q)) return;
+    for (const Sleeper& s : st.sleep) {
+      if (weak_initial(s, v)) return;
     }
-    if (std::find(initials.begin(), initials.end(), p) != initials.end() && enabled_at(st, p)) {
-      st.backtrack.push_back(p);
+    for (const Sleeper& s : st.done) {
+      if (weak_initial(s, v)) return;
+    }
+    // The new branch's first step must be able to run at this state: take, among v's
+    // initials (steps with no predecessor in v, which may go first), one enabled here.
+    bool movable = false;
+    for (std::size_t i = 0; i < v.size() && !movable; ++i) {
+      bool initial = true;
+      for (std::size_t j = 0; j < i && initial; ++j) {
+        if (sequence_before(v, j, i)) initial = false;
+      }
+      if (!initial || !enabled_at(st, v[i].step.action.actor)) continue;
+      if (first_of(v, v[i].step.action.actor) != i) continue;
+      std::rotate(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(i), v.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+      movable = true;
+    }
+    if (!movable) {
+      // No step of v can run first here: each waits (a lock on a mutex held across e, a
+      // receive on a channel e fills). Such a reversal is realized by the race that
+      // frees the wait, reversed on its own.
+      unrealizable_ += 1;
       return;
     }
-    for (FiberId q : initials) {
-      if (enabled_at(st, q)) {
-        st.backtrack.push_back(q);
-        return;
+    insert_into(st.pending, std::move(v));
+  }
+
+  void insert_into(std::vector<WakeupNode>& children, std::vector<SequenceStep> v) {
+    std::vector<WakeupNode>* level = &children;
+    while (!v.empty()) {
+      WakeupNode* next = nullptr;
+      for (WakeupNode& child : *level) {
+        if (weak_initial(child.step, v)) {
+          next = &child;
+          break;
+        }
       }
+      if (next == nullptr) break;
+      if (next->children.empty()) return;  // a leaf: its execution covers v
+      const std::size_t i = first_of(v, next->step.action.actor);
+      if (i < v.size()) v.erase(v.begin() + static_cast<std::ptrdiff_t>(i));
+      level = &next->children;
     }
-    // No initial can run before e. If each waits for a mutex (held across e by e's actor
-    // or another), the reversal is infeasible as such: running that critical section
-    // first is the lock-order race, reversed on its own between the acquisitions.
-    if (all_disabled_wait_on_mutex) return;
-    fallbacks_ += 1;
-    for (const EnabledAction& x : st.enabled) {
-      if (!in_backtrack(st, x.actor) && !asleep(st, x.actor)) st.backtrack.push_back(x.actor);
+    if (v.empty()) return;
+    // The rest of v hangs here as a new branch, after the older ones.
+    WakeupNode* node = &level->emplace_back();
+    node->step = v.front().step;
+    for (std::size_t i = 1; i < v.size(); ++i) {
+      node = &node->children.emplace_back();
+      node->step = v[i].step;
     }
   }
 
@@ -522,7 +715,8 @@ class DporStrategy final : public Strategy {
   std::string gave_up_;
   std::size_t branch_depth_ = 0;  // states below it replay; from it on, events are new
   bool exhausted_ = false;
-  std::uint64_t fallbacks_ = 0;
+  std::uint64_t infeasible_ = 0;    // wakeup-tree branches whose first step could not run
+  std::uint64_t unrealizable_ = 0;  // races with no step of the reversal able to go first
   // Per execution.
   bool active_ = false;  // between begin and end_execution
   std::size_t depth_ = 0;
@@ -536,6 +730,7 @@ class DporStrategy final : public Strategy {
   std::set<FiberId> woken_;                          // looked up only
   std::vector<EnabledAction> prev_enabled_;
   std::map<ObjectId, ObjectAccesses> objects_;       // looked up only
+  std::map<ObjectId, ChannelOrders> channels_;       // looked up only
   std::vector<Sleeper> next_sleep_;
 };
 
@@ -543,7 +738,7 @@ class DporStrategy final : public Strategy {
 
 std::unique_ptr<Strategy> make_dpor_strategy(const std::string& arg, std::string* error) {
   if (!arg.empty()) {
-    *error = "strategy 'dpor' takes no argument";
+    *error = "strategy 'dpor-optimal' takes no argument";
     return nullptr;
   }
   return std::make_unique<DporStrategy>();

@@ -142,7 +142,8 @@ class Channel {
       return c->closed_ || c->queue_.size() < c->capacity_;
     };
     w.object = this;
-    World::current().wait({ActionKind::kChannelSend, object_, Access::kWrite}, w);
+    World::current().wait({ActionKind::kChannelSend, object_, Access::kWrite, static_cast<std::uint32_t>(std::min<std::size_t>(capacity_, UINT32_MAX))},
+                           w);
     if (closed_) return false;
     SIMBUS_ASSERT(queue_.size() < capacity_);
     queue_.push_back(std::move(value));

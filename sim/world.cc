@@ -326,6 +326,7 @@ bool World::wait(Action action, Waiter waiter, std::int64_t deadline_us) {
   self->next.kind = action.kind;
   self->next.object = action.object;
   self->next.access = action.access;
+  self->next.capacity = action.capacity;
   self->waiter = waiter;
   self->deadline_us = deadline_us;
   self->timed_out = false;
