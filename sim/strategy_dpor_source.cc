@@ -61,7 +61,7 @@ namespace {
 
 class SourceDporStrategy final : public Strategy {
  public:
-  std::string name() const override { return "dpor"; }
+  std::string name() const override { return "dpor-source"; }
   bool wants_systematic() const override { return true; }
   bool exhausted() const override { return exhausted_; }
   bool last_execution_blocked() const override { return blocked_; }
@@ -96,7 +96,7 @@ class SourceDporStrategy final : public Strategy {
       // systematic mode: each delivery and timer is an actor) grows quadratically: one
       // broker-smoke execution passed 6.6 GB before this bound (lastzero(8) of
       // papers/dpor-counts peaks at 0.7 MB of RSS over a one-run baseline).
-      gave_up_ = fmt::format("dpor: its state passed {} MiB at step {} ({} events, {} states); this program is "
+      gave_up_ = fmt::format("dpor-source: its state passed {} MiB at step {} ({} events, {} states); this program is "
                              "too large for dpor -- use a seeded strategy (random, pct:N) or a smaller scenario",
                              kStateBytesMax >> 20, ctx.step + 1, events_.size(), states_.size());
       return diverge(gave_up_);
@@ -543,7 +543,7 @@ class SourceDporStrategy final : public Strategy {
 
 std::unique_ptr<Strategy> make_source_dpor_strategy(const std::string& arg, std::string* error) {
   if (!arg.empty()) {
-    *error = "strategy 'dpor' takes no argument";
+    *error = "strategy 'dpor-source' takes no argument";
     return nullptr;
   }
   return std::make_unique<SourceDporStrategy>();
