@@ -116,6 +116,9 @@ def main():
                                                                         "tests/data/porcupine/jepsen/etcd_002.log"),
                                           "--deliveries", f]),
         ("merge", lambda f: [simbus, "merge", f]),
+        ("triage", lambda f: [simbus, "triage", f]),
+        ("explore --store", lambda f: [simbus, "explore", "mutex-counter", "--runs", "2", "--no-progress",
+                                       "--store", f]),
     ]
     rows = []
     verdict_ok = set()  # rows where exit 0 is the correct verdict
@@ -127,6 +130,10 @@ def main():
                 fifo_count += 1
                 fifo = EndlessFifo(p(f"endless-{fifo_count}"), b'{"process":0,"function":"read"}\n')
                 target = fifo.path
+            elif tool == "explore --store" and file_label == "empty file":
+                # Its own empty file: the store is created in it, and later rows read "empty".
+                target = p("empty-store")
+                open(target, "w").close()
             else:
                 target = path
             rows.append((file_label, tool) + run(argv(target)))
@@ -135,6 +142,9 @@ def main():
             # An empty delivery log is what a run with no subscribers writes: "ok" is the
             # correct verdict for it, with the history beside it checked as usual.
             if tool == "check --deliveries" and file_label in ("empty file", "FIFO with no writer"):
+                verdict_ok.add(len(rows) - 1)
+            # An empty file is an empty SQLite database: the store is created in it.
+            if tool == "explore --store" and file_label == "empty file":
                 verdict_ok.add(len(rows) - 1)
     content = [
         ("Jepsen `:ok :write GARBAGE`", ["check", p("garbage-write.log")]),
@@ -174,7 +184,8 @@ def main():
         expected = ("2", "0") if i in verdict_ok else ("2", "3") if i in undecided_ok else ("2",)
         ok = code in expected and mb < MEMORY_MB_MAX and seconds < SECONDS_MAX
         if i in verdict_ok and code == "0":
-            err = "(verdict: ok -- an empty delivery log is a run with no subscribers)"
+            err = ("(verdict: ok -- the store created in the empty file)" if tool == "explore --store" else
+                   "(verdict: ok -- an empty delivery log is a run with no subscribers)")
         broken += 0 if ok else 1
         err = err.replace(work, "$TMP").replace("|", "\\|")
         if len(err) > 90:
