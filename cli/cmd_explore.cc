@@ -242,7 +242,7 @@ Runner add_explore(CLI::App& app) {
     std::fflush(stdout);
     if (!opts->json_path.empty()) write_file_atomically(opts->json_path, to_json(summary));
     if (!opts->junit_path.empty()) write_file_atomically(opts->junit_path, to_junit(summary));
-    recorder.record(summary);
+    recorder.record(summary, opts->expect_check);
     if (!opts->expect_check.empty()) {
       std::size_t other = 0;
       for (const FailureRecord& f : summary.failures) other += f.check != opts->expect_check ? 1 : 0;

@@ -230,7 +230,7 @@ Runner add_suite(CLI::App& app) {
     std::vector<EntryOutcome> outcomes;
     for (const scenarios::SuiteEntry& entry : suite->entries) {
       EntryOutcome e = run_entry(entry, *opts);
-      recorder.record(e.summary);
+      recorder.record(e.summary, entry.expect_check);
       suite_failed = suite_failed || e.failed;
       if (e.caught_bug) caught_by.push_back(e.label);
       if (e.unexpected > 0) {

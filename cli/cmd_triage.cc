@@ -56,6 +56,9 @@ std::string to_text(const store::Triage& t, const std::string& path) {
   std::string out;
   out += fmt::format("store: {}\n", path);
   out += fmt::format("batches: {}\nexecutions: {}\n", t.batches, t.executions);
+  if (t.expected_failures > 0) {
+    out += fmt::format("expected failures: {} (of must-find entries; not listed)\n", t.expected_failures);
+  }
   out += fmt::format("baseline: {}\n", baseline_description(t));
   out += fmt::format("distinct failures: {}\n", t.rows.size());
   for (const store::TriageRow& r : t.rows) {
@@ -77,6 +80,7 @@ std::string to_json(const store::Triage& t, const std::string& path) {
   j["schema_version"] = store::kSchemaVersion;
   j["batches"] = t.batches;
   j["executions"] = t.executions;
+  j["expected_failures"] = t.expected_failures;
   j["baseline_commit"] =
       t.baseline_commit.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(t.baseline_commit);
   j["distinct"] = t.rows.size();

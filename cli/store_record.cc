@@ -19,10 +19,10 @@ StoreRecorder::StoreRecorder(const std::string& path, std::string command)
   }
 }
 
-void StoreRecorder::record(const ExploreSummary& summary) {
+void StoreRecorder::record(const ExploreSummary& summary, const std::string& expected_check) {
   if (!store_) return;
   try {
-    store_->record(batch_of(summary, command_, started_at_), failures_of(summary));
+    store_->record(batch_of(summary, command_, started_at_), failures_of(summary, expected_check));
   } catch (const store::StoreError& e) {
     throw UsageError(fmt::format("--store {}", e.what()));
   }
@@ -62,7 +62,7 @@ store::Batch batch_of(const ExploreSummary& s, const std::string& command, const
   return b;
 }
 
-std::vector<store::Failure> failures_of(const ExploreSummary& s) {
+std::vector<store::Failure> failures_of(const ExploreSummary& s, const std::string& expected_check) {
   std::vector<store::Failure> out;
   out.reserve(s.failures.size());
   for (const FailureRecord& f : s.failures) {
@@ -78,6 +78,7 @@ std::vector<store::Failure> failures_of(const ExploreSummary& s) {
     r.execution = f.execution;
     r.choices = f.choices;
     r.trace_hash = f.trace_hash;
+    r.expected = !expected_check.empty() && f.check == expected_check;
     out.push_back(std::move(r));
   }
   return out;

@@ -21,9 +21,10 @@ class StoreRecorder {
   // start time is taken now.
   StoreRecorder(const std::string& path, std::string command);
   bool enabled() const { return store_ != nullptr; }
-  // Records one report as a batch in its own transaction. A store error is a UsageError
-  // naming the file.
-  void record(const ExploreSummary& summary);
+  // Records one report as a batch in its own transaction; its failures of check
+  // `expected_check` (a must-find entry's, explore --expect's) are recorded as expected. A
+  // store error is a UsageError naming the file.
+  void record(const ExploreSummary& summary, const std::string& expected_check = "");
 
  private:
   std::unique_ptr<store::Store> store_;
@@ -36,6 +37,6 @@ void add_store_option(CLI::App& cmd, std::string& path);
 
 // The batch and failure rows of a report (pure: the tests compare them).
 store::Batch batch_of(const ExploreSummary& summary, const std::string& command, const std::string& started_at);
-std::vector<store::Failure> failures_of(const ExploreSummary& summary);
+std::vector<store::Failure> failures_of(const ExploreSummary& summary, const std::string& expected_check = "");
 
 }  // namespace simbus::cli

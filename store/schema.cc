@@ -54,7 +54,8 @@ CREATE TABLE IF NOT EXISTS failures (
   seed          TEXT NOT NULL,
   execution     INTEGER NOT NULL,
   choices       INTEGER NOT NULL,
-  trace_hash    TEXT NOT NULL
+  trace_hash    TEXT NOT NULL,
+  expected      INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS failures_signature ON failures(signature_key);
 CREATE INDEX IF NOT EXISTS failures_batch ON failures(batch_id);

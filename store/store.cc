@@ -211,15 +211,15 @@ std::int64_t Store::record(const Batch& b, const std::vector<Failure>& failures,
   const std::int64_t batch_id = sqlite3_last_insert_rowid(db_);
   Statement insert_failure(db_,
                            "INSERT INTO failures(batch_id, signature_id, signature_key, check_name, status, message, "
-                           "reproduce, seed, execution, choices, trace_hash) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                           "reproduce, seed, execution, choices, trace_hash, expected) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                            path_);
   for (const Failure& f : failures) {
     insert_failure.reset();
     insert_failure.integer(1, batch_id).text(2, f.signature_id).text(3, f.signature_key).text(4, f.check);
     insert_failure.text(5, f.status).text(6, f.message).text(7, f.reproduce).text(8, decimal(f.seed));
     insert_failure.integer(9, clamp_int64(f.execution)).integer(10, clamp_int64(f.choices));
-    insert_failure.text(11, fmt::format("{:016x}", f.trace_hash));
+    insert_failure.text(11, fmt::format("{:016x}", f.trace_hash)).integer(12, f.expected ? 1 : 0);
     insert_failure.step();
   }
   if (before_commit) before_commit();
@@ -246,6 +246,11 @@ Triage Store::triage(const std::optional<std::string>& baseline_commit) const {
     s.step();
     out.batches = static_cast<std::uint64_t>(s.column_int(0));
     out.executions = static_cast<std::uint64_t>(s.column_int(1));
+  }
+  {
+    Statement s(db_, "SELECT count(*) FROM failures WHERE expected != 0", path_);
+    s.step();
+    out.expected_failures = static_cast<std::uint64_t>(s.column_int(0));
   }
   // Batches with id <= baseline_id are the baseline.
   std::int64_t baseline_id = 0;
@@ -286,14 +291,15 @@ Triage Store::triage(const std::optional<std::string>& baseline_commit) const {
   Statement groups(db_,
                    "SELECT f.signature_key, min(f.signature_id), min(f.check_name), count(*), count(DISTINCT "
                    "f.batch_id), min(f.batch_id), max(f.batch_id), group_concat(DISTINCT b.scenario), min(f.id) "
-                   "FROM failures f JOIN batches b ON b.id = f.batch_id GROUP BY f.signature_key",
+                   "FROM failures f JOIN batches b ON b.id = f.batch_id WHERE f.expected = 0 "
+                   "GROUP BY f.signature_key",
                    path_);
   Statement batch_of(db_, "SELECT commit_id, started_at FROM batches WHERE id = ?1", path_);
   Statement message_of(db_, "SELECT message FROM failures WHERE id = ?1", path_);
   // Shortest known reproduce line: the fewest choices (the most shrinkable; 0 is unknown,
   // so last), then the shortest line, then the oldest.
   Statement shortest(db_,
-                     "SELECT reproduce, choices FROM failures WHERE signature_key = ?1 "
+                     "SELECT reproduce, choices FROM failures WHERE signature_key = ?1 AND expected = 0 "
                      "ORDER BY choices = 0, choices, length(reproduce), id LIMIT 1",
                      path_);
   auto sighting = [&](std::int64_t id) {

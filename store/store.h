@@ -60,6 +60,9 @@ struct Failure {
   std::uint64_t execution = 0;
   std::uint64_t choices = 0;  // 0: unknown
   std::uint64_t trace_hash = 0;
+  // A failure the run asked for: a must-find suite entry's check, explore --expect. It is
+  // recorded, but triage does not list it as a bug.
+  bool expected = false;
 };
 
 // A sighting of a signature: the commit and start time of a batch that found it.
@@ -88,6 +91,7 @@ struct Triage {
   std::string baseline_commit;  // "" when the store holds one commit only: every failure is new
   std::uint64_t batches = 0;
   std::uint64_t executions = 0;
+  std::uint64_t expected_failures = 0;  // failures recorded as expected (not in rows)
   std::vector<TriageRow> rows;  // new first, then by count (descending), then signature id
   std::uint64_t new_count() const;
 };

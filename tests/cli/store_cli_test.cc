@@ -137,6 +137,28 @@ TEST_F(StoreCli, ShardsAndTheirMergeAreRecorded) {
   }
 }
 
+// A suite records one batch per entry; its must-find entries' failures (racy-counter's lost
+// update, the philosophers' deadlock) are expected, so a passing suite has no new failure.
+TEST_F(StoreCli, SuiteRecordsABatchPerEntryAndItsMustFindFailuresAsExpected) {
+  Result r = sh("SIMBUS_COMMIT=6666ffff " + simbus() + " suite smoke --store " + store_);
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  std::size_t entries = 0;
+  for (std::size_t at = 0; (at = r.out.find(" runs ", at)) != std::string::npos; ++at) ++entries;
+  ASSERT_GT(entries, 10u) << r.out;
+  const nlohmann::json t = triage_json("", &r);
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_EQ(t["batches"], entries);
+  EXPECT_EQ(t["new"], 0) << r.out;
+  EXPECT_GT(t["expected_failures"].get<int>(), 0) << r.out;
+
+  // The same suite with a seeded bug on: what it catches is new.
+  r = sh("SIMBUS_COMMIT=7777aaaa " + simbus() + " suite smoke --bug client_event_echoed --store " + store_);
+  const nlohmann::json bug = triage_json("", &r);
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_GE(bug["new"].get<int>(), 1) << r.out;
+  for (const nlohmann::json& f : bug["failures"]) EXPECT_EQ(f["check"], "phantom") << f.dump();
+}
+
 TEST_F(StoreCli, BadStoresAreRefusedBeforeAnythingRuns) {
   // Missing store for triage.
   Result r = sh(simbus() + " triage " + store_);

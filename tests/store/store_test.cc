@@ -367,6 +367,20 @@ TEST_F(StoreTest, ErrorMidBatchRollsBack) {
   EXPECT_EQ(s.batch_count(), 2u);
 }
 
+// A must-find entry's failures are what it asked for: kept, counted, not listed as bugs.
+TEST_F(StoreTest, ExpectedFailuresAreRecordedButNotListed) {
+  Store s(path_, Store::Mode::kCreate);
+  Failure wanted = failure("deadlock all-blocked", 1, 5);
+  wanted.expected = true;
+  s.record(batch("c1", "philosophers"), {wanted, failure("atomic lost-update", 2, 5)});
+  const Triage t = s.triage(std::nullopt);
+  EXPECT_EQ(t.expected_failures, 1u);
+  ASSERT_EQ(t.rows.size(), 1u);
+  EXPECT_EQ(t.rows[0].signature_key, "atomic lost-update");
+  EXPECT_EQ(t.rows[0].count, 1u);
+  EXPECT_EQ(scalar(path_, "SELECT count(*) FROM failures WHERE expected = 1"), 1);
+}
+
 TEST(StoreClock, UtcNowIsIso8601WithSeconds) {
   const std::string now = utc_now_iso8601();
   ASSERT_EQ(now.size(), 20u) << now;
