@@ -620,6 +620,8 @@ class DporStrategy final : public Strategy {
     // An attempt (end past the last event) is no event: later events take that index.
     const bool racer_is_event = end < events_.size();
     races_.push_back(Race{e, racer_is_event ? end : kNoEvent, racer, racer_clock});
+    // Held until the execution ends: counted against the state bound with the events.
+    event_bytes_ += sizeof(Race) + racer_clock.size() * sizeof(std::uint32_t);
   }
 
   // The recorded races, reversed against the whole execution: for each, the wakeup
