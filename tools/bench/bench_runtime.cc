@@ -64,7 +64,7 @@ void BM_SchedulerDecisions(benchmark::State& state) {
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(steps));
 }
-BENCHMARK(BM_SchedulerDecisions)->Arg(1)->Arg(4)->Arg(16)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SchedulerDecisions)->Arg(1)->Arg(4)->Arg(16)->Arg(64)->Unit(benchmark::kMillisecond);
 
 // Simulated datagrams per second through the network (latency draws, events, mailboxes).
 void BM_NetworkMessages(benchmark::State& state) {
