@@ -135,18 +135,6 @@ std::string suite_json(const scenarios::Suite& suite, const SuiteOptions& opts, 
   return j.dump(2) + "\n";
 }
 
-std::string xml_attr(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '&') out += "&amp;";
-    else if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '"') out += "&quot;";
-    else out += c;
-  }
-  return out;
-}
-
 std::string suite_junit(const scenarios::Suite& suite, const std::vector<EntryOutcome>& entries) {
   // One <testsuite> per entry. A must-find entry's expected failures are one passing
   // testcase "<label>: finds <check>" (failing when nothing was found), other failures
@@ -168,15 +156,15 @@ std::string suite_junit(const scenarios::Suite& suite, const std::vector<EntryOu
         return true;
       });
       tests += 1;
-      const std::string name = xml_attr(fmt::format("{}: finds {}", e.label, e.expect_check));
-      const std::string classname = xml_attr("simbus.suite." + suite.name + "." + e.summary.scenario);
+      const std::string name = xml_escape(fmt::format("{}: finds {}", e.label, e.expect_check));
+      const std::string classname = xml_escape("simbus.suite." + suite.name + "." + e.summary.scenario);
       if (e.expected_found == 0) {
         failing += 1;
         cases += fmt::format("      <testcase classname=\"{}\" name=\"{}\" time=\"{}\">\n", classname, name,
                              junit_seconds(e.summary.wall_us));
         cases += fmt::format("        <failure message=\"expected to find {} and did not\" type=\"expect\">{} "
                              "executions, none failed {}</failure>\n      </testcase>\n",
-                             xml_attr(e.expect_check), e.summary.executions, xml_attr(e.expect_check));
+                             xml_escape(e.expect_check), e.summary.executions, xml_escape(e.expect_check));
       } else {
         cases += fmt::format("      <testcase classname=\"{}\" name=\"{}\" time=\"{}\"/>\n", classname, name,
                              junit_seconds(found_us));
@@ -186,7 +174,7 @@ std::string suite_junit(const scenarios::Suite& suite, const std::vector<EntryOu
       cases += junit_testcases(rest, "      ", &tests, &failing);
     }
     body += fmt::format("    <testsuite name=\"simbus suite {} {:02} {}\" tests=\"{}\" failures=\"{}\" time=\"{}\">\n",
-                        xml_attr(suite.name), index, xml_attr(e.label), tests, failing,
+                        xml_escape(suite.name), index, xml_escape(e.label), tests, failing,
                         junit_seconds(e.summary.wall_us));
     body += cases;
     body += "    </testsuite>\n";
@@ -196,7 +184,7 @@ std::string suite_junit(const scenarios::Suite& suite, const std::vector<EntryOu
   }
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   out += fmt::format("<testsuites name=\"simbus suite {}\" tests=\"{}\" failures=\"{}\" time=\"{}\">\n",
-                     xml_attr(suite.name), tests_all, failing_all, junit_seconds(wall_all));
+                     xml_escape(suite.name), tests_all, failing_all, junit_seconds(wall_all));
   out += body;
   out += "</testsuites>\n";
   return out;

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "cli/command.h"
+#include "cli/explore_report.h"
 #include "cli/run_common.h"
 #include "store/store.h"
 
@@ -26,25 +27,6 @@ struct TriageOptions {
   std::string junit_path;
   std::string html_path;
 };
-
-// Escapes for XML attributes and HTML text alike.
-std::string markup_escape(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default:
-        // XML 1.0 forbids most control characters even when escaped.
-        out += static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' ? '?' : c;
-    }
-  }
-  return out;
-}
 
 std::string new_failures_line(std::uint64_t n) { return fmt::format("{} new failure{}", n, n == 1 ? "" : "s"); }
 
@@ -111,17 +93,17 @@ std::string to_json(const store::Triage& t, const std::string& path) {
 std::string to_junit(const store::Triage& t) {
   std::string cases;
   for (const store::TriageRow& r : t.rows) {
-    const std::string name = markup_escape(fmt::format("{} {}", r.signature_id, r.signature_key));
+    const std::string name = xml_escape(fmt::format("{} {}", r.signature_id, r.signature_key));
     cases += fmt::format("    <testcase classname=\"simbus.triage\" name=\"{}\">\n", name);
-    const std::string detail = markup_escape(
+    const std::string detail = xml_escape(
         fmt::format("{} failures in {} batches ({}); first seen {} {}; last seen {} {}\nreproduce: {}", r.count,
                     r.batches, r.scenarios, r.first_seen.commit, r.first_seen.started_at, r.last_seen.commit,
                     r.last_seen.started_at, r.reproduce));
     if (r.is_new) {
-      cases += fmt::format("      <failure type=\"{}\" message=\"{}\">{}</failure>\n", markup_escape(r.check),
-                           markup_escape(r.message.substr(0, r.message.find('\n'))), detail);
+      cases += fmt::format("      <failure type=\"{}\" message=\"{}\">{}</failure>\n", xml_escape(r.check),
+                           xml_escape(r.message.substr(0, r.message.find('\n'))), detail);
     } else {
-      cases += fmt::format("      <skipped message=\"known since {}\"/>\n", markup_escape(r.first_seen.commit));
+      cases += fmt::format("      <skipped message=\"known since {}\"/>\n", xml_escape(r.first_seen.commit));
       cases += fmt::format("      <system-out>{}</system-out>\n", detail);
     }
     cases += "    </testcase>\n";
@@ -141,10 +123,10 @@ std::string to_html(const store::Triage& t, const std::string& path) {
     rows += fmt::format(
         "<tr class=\"{}\"><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}<br>{}</td>"
         "<td>{}<br>{}</td><td><code>{}</code></td></tr>\n",
-        r.is_new ? "new" : "known", r.is_new ? "NEW" : "known", markup_escape(r.signature_id),
-        markup_escape(r.signature_key), r.count, markup_escape(r.scenarios), markup_escape(r.first_seen.commit),
-        markup_escape(r.first_seen.started_at), markup_escape(r.last_seen.commit),
-        markup_escape(r.last_seen.started_at), markup_escape(r.reproduce));
+        r.is_new ? "new" : "known", r.is_new ? "NEW" : "known", xml_escape(r.signature_id),
+        xml_escape(r.signature_key), r.count, xml_escape(r.scenarios), xml_escape(r.first_seen.commit),
+        xml_escape(r.first_seen.started_at), xml_escape(r.last_seen.commit),
+        xml_escape(r.last_seen.started_at), xml_escape(r.reproduce));
   }
   return fmt::format(
       "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>simbus triage: {title}</title>\n"
@@ -154,8 +136,8 @@ std::string to_html(const store::Triage& t, const std::string& path) {
       "</p>\n<p><strong>{summary}</strong> ({distinct} distinct)</p>\n"
       "<table><tr><th></th><th>signature</th><th>key</th><th>count</th><th>scenarios</th><th>first seen</th>"
       "<th>last seen</th><th>shortest reproduce</th></tr>\n{rows}</table></body></html>\n",
-      fmt::arg("title", markup_escape(path)), fmt::arg("batches", t.batches), fmt::arg("executions", t.executions),
-      fmt::arg("baseline", markup_escape(baseline_description(t))), fmt::arg("summary", new_failures_line(t.new_count())),
+      fmt::arg("title", xml_escape(path)), fmt::arg("batches", t.batches), fmt::arg("executions", t.executions),
+      fmt::arg("baseline", xml_escape(baseline_description(t))), fmt::arg("summary", new_failures_line(t.new_count())),
       fmt::arg("distinct", t.rows.size()), fmt::arg("rows", rows));
 }
 

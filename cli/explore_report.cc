@@ -13,18 +13,6 @@
 #include "cli/options.h"
 
 namespace simbus::cli {
-namespace {
-
-using Json = nlohmann::ordered_json;
-
-std::string hex(std::uint64_t v) { return fmt::format("{:016x}", v); }
-
-bool parse_hex(const std::string& text, std::uint64_t* out) {
-  if (text.empty() || text.size() > 16) return false;
-  auto r = std::from_chars(text.data(), text.data() + text.size(), *out, 16);
-  return r.ec == std::errc() && r.ptr == text.data() + text.size();
-}
-
 std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -45,6 +33,19 @@ std::string xml_escape(const std::string& s) {
   }
   return out;
 }
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+std::string hex(std::uint64_t v) { return fmt::format("{:016x}", v); }
+
+bool parse_hex(const std::string& text, std::uint64_t* out) {
+  if (text.empty() || text.size() > 16) return false;
+  auto r = std::from_chars(text.data(), text.data() + text.size(), *out, 16);
+  return r.ec == std::errc() && r.ptr == text.data() + text.size();
+}
+
 
 }  // namespace
 

@@ -101,6 +101,9 @@ std::string to_junit(const ExploreSummary& summary);
 std::string junit_testcases(const ExploreSummary& summary, const std::string& indent, std::size_t* tests,
                             std::size_t* failing);
 std::string junit_seconds(std::int64_t us);
+// Escapes text for XML (and HTML) attributes and content; control characters XML 1.0
+// forbids even escaped become '?'.
+std::string xml_escape(const std::string& s);
 // 1 if any failure; 3 if nothing failed but the exploration was cut short; else 0.
 int summary_exit_code(const ExploreSummary& summary);
 
