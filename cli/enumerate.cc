@@ -211,10 +211,6 @@ struct Enumeration {
   }
 };
 
-// The whole space was explored: the strategy ran out of executions, not into its own state
-// bound (a DPOR that gave up unwinds its tree and says exhausted, but explored nothing).
-bool explored_all(const sim::Strategy& s) { return s.exhausted() && s.gave_up().empty(); }
-
 ExecutionOutcome run_one(Enumeration& e, const scenarios::RunRequest& request, bool* gave_up) {
   const auto start = std::chrono::steady_clock::now();
   const scenarios::RunResult result = scenarios::run_scenario(request);
@@ -323,7 +319,7 @@ std::string describe_exit(int status) {
       tape.append(TapeRecord::kCheckpoint, {});
     } else {
       ByteWriter w;
-      w.put<std::uint8_t>(explored_all(*e.strategy) ? 1 : 0);
+      w.put<std::uint8_t>(e.strategy->exhausted() ? 1 : 0);
       w.put<std::uint8_t>(e.summary->complete ? 1 : 0);
       w.put_string(e.summary->stopped_by);
       tape.append(TapeRecord::kFinish, w.bytes());
@@ -451,11 +447,11 @@ void run_isolated(Enumeration& e) {
     if (e.options.stop_on_fail) {
       e.summary->complete = false;
       e.summary->stopped_by = "stop-on-fail";
-      e.summary->exhausted = explored_all(*e.strategy);
+      e.summary->exhausted = e.strategy->exhausted();
       return;
     }
     if (e.strategy->exhausted()) {
-      e.summary->exhausted = explored_all(*e.strategy);
+      e.summary->exhausted = true;
       return;
     }
   }
@@ -473,7 +469,7 @@ void explore_enumerating(const EnumerateOptions& options, const scenarios::RunRe
     run_isolated(e);
   } else {
     run_loop(e, strategy, [](const ExecutionOutcome&) { return true; });
-    summary->exhausted = explored_all(*strategy);
+    summary->exhausted = strategy->exhausted();
   }
   e.progress.finish([&] { return e.progress_text(); });
 }

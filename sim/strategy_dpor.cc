@@ -218,6 +218,9 @@ class DporStrategy final : public Strategy {
 
   void end_execution(bool completed) override {
     active_ = false;
+    // Stopped at its state bound: the exploration ends unexplored, so the tree is not
+    // unwound (which would make it look exhausted).
+    if (!gave_up_.empty()) return;
     // The last step may have disabled actions (a deadlock): nothing is enabled after it.
     if (!blocked_ && divergence_.empty()) note_enablers({});
     // A sleep-set-blocked execution is cut short, not wrong: its races are reversed
