@@ -6,6 +6,7 @@
 #include <charconv>
 #include <string>
 
+#include "store/sql.h"
 #include "store/store.h"
 
 namespace simbus::store {
@@ -64,39 +65,26 @@ CREATE INDEX IF NOT EXISTS failures_batch ON failures(batch_id);
 }  // namespace
 
 void create_schema(sqlite3* db, const std::string& path) {
-  char* error = nullptr;
-  if (sqlite3_exec(db, kSchemaSql, nullptr, nullptr, &error) != SQLITE_OK) {
-    const std::string message = error ? error : sqlite3_errmsg(db);
-    sqlite3_free(error);
-    throw StoreError(fmt::format("{}: cannot create the store's tables: {}", path, message));
-  }
+  exec(db, kSchemaSql, path, "cannot create the store's tables");
   // OR IGNORE: a second writer creating the same new store at once keeps the first's row.
   const std::string insert = fmt::format(
       "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '{}'), ('created_by', 'simbus')",
       kSchemaVersion);
-  if (sqlite3_exec(db, insert.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
-    const std::string message = error ? error : sqlite3_errmsg(db);
-    sqlite3_free(error);
-    throw StoreError(fmt::format("{}: cannot write the schema version: {}", path, message));
-  }
+  exec(db, insert.c_str(), path, "cannot write the schema version");
 }
 
 void check_schema(sqlite3* db, const std::string& path) {
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &stmt, nullptr) !=
-      SQLITE_OK) {
-    const std::string message = sqlite3_errmsg(db);
-    sqlite3_finalize(stmt);
-    throw StoreError(fmt::format("{}: not a simbus store ({})", path, message));
-  }
-  const int rc = sqlite3_step(stmt);
   std::string text;
-  if (rc == SQLITE_ROW) {
-    const unsigned char* v = sqlite3_column_text(stmt, 0);
-    text = v ? reinterpret_cast<const char*>(v) : "";
+  bool found = false;
+  try {
+    Statement s(db, "SELECT value FROM meta WHERE key = 'schema_version'", path);
+    found = s.step();
+    if (found) text = s.column_text(0);
+  } catch (const StoreError&) {
+    // Not ours: no meta table, or not SQLite at all.
+    throw StoreError(fmt::format("{}: not a simbus store ({})", path, sqlite3_errmsg(db)));
   }
-  sqlite3_finalize(stmt);
-  if (rc != SQLITE_ROW) throw StoreError(fmt::format("{}: not a simbus store (no schema_version in meta)", path));
+  if (!found) throw StoreError(fmt::format("{}: not a simbus store (no schema_version in meta)", path));
   int version = 0;
   const auto r = std::from_chars(text.data(), text.data() + text.size(), version);
   if (r.ec != std::errc() || r.ptr != text.data() + text.size() || version < 1) {

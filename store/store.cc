@@ -16,6 +16,7 @@
 
 #include "store/build_info.h"
 #include "store/schema.h"
+#include "store/sql.h"
 
 namespace simbus::store {
 namespace {
@@ -26,64 +27,6 @@ constexpr int kBusyTimeoutMs = 60'000;
 // Switching to WAL takes a lock the busy handler does not always wait for: retry.
 constexpr int kJournalModeAttemptsMax = 200;
 constexpr int kJournalModeRetrySleepMs = 50;
-
-class Statement {
- public:
-  Statement(sqlite3* db, const char* sql, const std::string& path) : db_(db), path_(path) {
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) fail("prepare");
-  }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  Statement& text(int i, const std::string& v) {
-    if (sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT) != SQLITE_OK) fail("bind");
-    return *this;
-  }
-  Statement& integer(int i, std::int64_t v) {
-    if (sqlite3_bind_int64(stmt_, i, v) != SQLITE_OK) fail("bind");
-    return *this;
-  }
-  Statement& null(int i) {
-    if (sqlite3_bind_null(stmt_, i) != SQLITE_OK) fail("bind");
-    return *this;
-  }
-  // True while there is a row.
-  bool step() {
-    const int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    fail("step");
-    return false;
-  }
-  void reset() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-  std::int64_t column_int(int i) const { return sqlite3_column_int64(stmt_, i); }
-  std::string column_text(int i) const {
-    const unsigned char* v = sqlite3_column_text(stmt_, i);
-    return v ? std::string(reinterpret_cast<const char*>(v), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i)))
-             : std::string();
-  }
-
- private:
-  [[noreturn]] void fail(const char* what) const {
-    throw StoreError(fmt::format("{}: {}: {}", path_, what, sqlite3_errmsg(db_)));
-  }
-  sqlite3* db_;
-  const std::string& path_;
-  sqlite3_stmt* stmt_ = nullptr;
-};
-
-void exec(sqlite3* db, const char* sql, const std::string& path) {
-  char* error = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &error) != SQLITE_OK) {
-    const std::string message = error ? error : sqlite3_errmsg(db);
-    sqlite3_free(error);
-    throw StoreError(fmt::format("{}: {}", path, message));
-  }
-}
 
 // Rolls back unless committed: an exception (or a store error) mid-batch writes nothing.
 class Transaction {
