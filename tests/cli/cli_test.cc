@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "tests/cli/shell.h"
+#include "tests/temp_dir.h"
 
 namespace {
 
@@ -23,21 +24,7 @@ namespace fs = std::filesystem;
 
 using Result = simbus::test::ShellResult;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "simbus-cli-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (fs::path(path_) / name).string(); }
-
- private:
-  std::string path_;
-};
+using simbus::test::TempDir;
 
 std::string read_file(const std::string& path) { return simbus::test::read_whole_file(path); }
 
@@ -421,7 +408,9 @@ TEST(CliSuite, BugCaughtByNamedEntriesOrNotCaughtWithJsonAndJunit) {
   std::size_t failing_cases = 0;
   for (const auto& e : report["entries"]) {
     EXPECT_EQ(e["report"]["executions"], e["report"]["runs"]) << e["label"];
-    if (e["caught_bug"].get<bool>()) EXPECT_FALSE(e["report"]["groups"].empty()) << e["label"];
+    if (e["caught_bug"].get<bool>()) {
+      EXPECT_FALSE(e["report"]["groups"].empty()) << e["label"];
+    }
     for (const auto& g : e["report"]["groups"]) {
       if (g["check"] != e["expect"]) failing_cases += 1;
     }

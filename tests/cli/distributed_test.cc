@@ -9,6 +9,7 @@
 #include <string>
 
 #include "tests/cli/shell.h"
+#include "tests/temp_dir.h"
 
 namespace {
 
@@ -25,14 +26,7 @@ const std::string kPython = "/usr/bin/python3";
 
 class Distributed : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    dir_ = fs::temp_directory_path() / ("simbus-distributed-" + name + "-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  std::string path(const std::string& name) const { return dir_.file(name); }
 
   Result compare(const std::string& a, const std::string& b) const {
     return sh(kPython + " " + kSource + "/tools/compare_reports.py " + a + " " + b);
@@ -52,7 +46,7 @@ class Distributed : public ::testing::Test {
   }
   bool have_yaml() const { return sh(kPython + " -c 'import yaml'").code == 0; }
 
-  fs::path dir_;
+  simbus::test::TempDir dir_;
 };
 
 TEST_F(Distributed, CompareReportsTellsAMergeFromADifferentRun) {

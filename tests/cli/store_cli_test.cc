@@ -10,6 +10,7 @@
 #include <string>
 
 #include "tests/cli/shell.h"
+#include "tests/temp_dir.h"
 
 namespace {
 
@@ -26,15 +27,6 @@ const std::string& simbus() {
 
 class StoreCli : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    dir_ = fs::temp_directory_path() / ("simbus-store-cli-" + name + "-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    store_ = (dir_ / "results.db").string();
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   // explore with the commit the store records set to `commit`.
   Result explore(const std::string& commit, const std::string& args) const {
     return sh("SIMBUS_COMMIT=" + commit + " " + simbus() + " explore " + args + " --no-progress --store " + store_);
@@ -44,8 +36,8 @@ class StoreCli : public ::testing::Test {
     return r->out.empty() ? nlohmann::json::object() : nlohmann::json::parse(r->out);
   }
 
-  fs::path dir_;
-  std::string store_;
+  simbus::test::TempDir dir_;
+  std::string store_ = dir_.file("results.db");
 };
 
 TEST_F(StoreCli, SecondExploreFailuresKnownAndASeededBugNew) {
@@ -105,8 +97,8 @@ TEST_F(StoreCli, SecondExploreFailuresKnownAndASeededBugNew) {
   EXPECT_EQ(none["new"], 0);
 
   // JUnit and HTML: new signatures fail, known ones are skipped.
-  const std::string junit = (dir_ / "triage.xml").string();
-  const std::string html = (dir_ / "triage.html").string();
+  const std::string junit = dir_.file("triage.xml");
+  const std::string html = dir_.file("triage.html");
   r = sh(simbus() + " triage " + store_ + " --junit " + junit + " --html " + html);
   EXPECT_EQ(r.code, 1);
   const std::string xml = simbus::test::read_whole_file(junit);
@@ -119,8 +111,8 @@ TEST_F(StoreCli, SecondExploreFailuresKnownAndASeededBugNew) {
 }
 
 TEST_F(StoreCli, ShardsAndTheirMergeAreRecorded) {
-  const std::string a = (dir_ / "shard0.json").string();
-  const std::string b = (dir_ / "shard1.json").string();
+  const std::string a = dir_.file("shard0.json");
+  const std::string b = dir_.file("shard1.json");
   Result r = explore("3333cccc", "racy-counter --runs 20 --shard 0/2 --json " + a);
   ASSERT_EQ(r.code, 1) << r.out << r.err;
   r = explore("3333cccc", "racy-counter --runs 20 --shard 1/2 --json " + b);
