@@ -23,9 +23,8 @@ struct MergeOptions {
 };
 
 std::string describe_params(const ExploreSummary& s) {
-  std::string out;
-  for (const auto& [k, v] : s.params) out += fmt::format("{}{}={}", out.empty() ? "" : " ", k, v);
-  return out.empty() ? "(none)" : out;
+  const std::string text = params_text(s);
+  return text.empty() ? "(none)" : text;
 }
 
 }  // namespace

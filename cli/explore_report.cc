@@ -13,6 +13,12 @@
 #include "cli/options.h"
 
 namespace simbus::cli {
+std::string params_text(const ExploreSummary& summary) {
+  std::string out;
+  for (const auto& [k, v] : summary.params) out += fmt::format("{}{}={}", out.empty() ? "" : " ", k, v);
+  return out;
+}
+
 std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {

@@ -101,6 +101,8 @@ std::string to_junit(const ExploreSummary& summary);
 std::string junit_testcases(const ExploreSummary& summary, const std::string& indent, std::size_t* tests,
                             std::size_t* failing);
 std::string junit_seconds(std::int64_t us);
+// The --param values as "k=v k=v" in the request's order; "" if none.
+std::string params_text(const ExploreSummary& summary);
 // Escapes text for XML (and HTML) attributes and content; control characters XML 1.0
 // forbids even escaped become '?'.
 std::string xml_escape(const std::string& s);

@@ -38,7 +38,7 @@ store::Batch batch_of(const ExploreSummary& s, const std::string& command, const
   store::Batch b;
   b.command = command;
   b.scenario = s.scenario;
-  for (const auto& [k, v] : s.params) b.params += fmt::format("{}{}={}", b.params.empty() ? "" : " ", k, v);
+  b.params = params_text(s);
   b.strategy = s.strategy;
   b.bug = s.bug;
   b.seed_start = s.seed_start;
