@@ -17,6 +17,7 @@
 #include "cli/command.h"
 #include "cli/options.h"
 #include "scenarios/scenario.h"
+#include "store/store.h"
 
 namespace simbus::cli {
 namespace {
@@ -50,7 +51,7 @@ int main(int argc, char** argv) {
   if (argc > 0 && argv[0] != nullptr) program_path_storage() = argv[0];
   CLI::App app{"simbus: deterministic simulation and checking of concurrent and distributed programs"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "simbus 0.1.0");
+  app.set_version_flag("--version", "simbus " + store::binary_version());  // the project() version
   // Subcommands inherit fallthrough when added, so the option may follow the subcommand.
   app.fallthrough();
   std::uint64_t input_mb_max = 0;

@@ -7,6 +7,7 @@
 
 #include "cli/command.h"
 #include "cli/run_common.h"
+#include "store/store.h"
 
 namespace simbus::cli {
 
@@ -53,7 +54,7 @@ LoadedTrace load_trace(const std::string& path) {
 
 sim::TraceFile make_trace(const scenarios::RunRequest& request, const scenarios::RunResult& result) {
   sim::TraceFile trace;
-  trace.header = {{"version", "simbus 0.1.0"},
+  trace.header = {{"version", "simbus " + store::binary_version()},
                   {"scenario", request.scenario},
                   {"seed", std::to_string(request.seed)},
                   {"strategy", request.strategy},

@@ -130,7 +130,8 @@ class Store {
 // else the one configured into the build (git rev-parse HEAD at configure time), else
 // "unknown".
 std::string current_commit();
-// The binary's version ("0.1.0").
+// The binary's version: CMake's project() version ("0.1.0"), the one --version and trace
+// headers show.
 std::string binary_version();
 // Now, UTC, ISO 8601 with seconds.
 std::string utc_now_iso8601();
