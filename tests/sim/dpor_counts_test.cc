@@ -169,30 +169,11 @@ namespace {
 // and keeps its table (brute-force trace counts need every interleaving: seconds to
 // minutes).
 TEST(DporTable, DISABLED_BruteForceTable) {
-  struct Row {
-    std::string name;
-    Program program;
-  };
-  std::vector<Row> rows;
-  for (int n = 1; n <= 4; ++n) rows.push_back({fmt::format("readers-writers({})", n), testing::readers_writers(n)});
-  for (int n = 1; n <= 3; ++n) rows.push_back({fmt::format("lastzero({})", n), testing::lastzero(n)});
-  rows.push_back({"racy-counter(2x1)", testing::racy_counter(2, 1)});
-  rows.push_back({"racy-counter(2x2)", testing::racy_counter(2, 2)});
-  rows.push_back({"racy-counter(3x1)", testing::racy_counter(3, 1)});
-  rows.push_back({"filesystem(2)", testing::filesystem(2)});
-  rows.push_back({"locked-pair", testing::locked_pair()});
-  rows.push_back({"channel-join", testing::channel_join()});
-  rows.push_back({"mutex-counter(2x2)", testing::mutex_counter(2, 2)});
-  rows.push_back({"mutex-counter(3x1)", testing::mutex_counter(3, 1)});
-  rows.push_back({"mutex-counter(3x2)", testing::mutex_counter(3, 2)});
-  rows.push_back({"opposite-locks", testing::opposite_locks()});
-  rows.push_back({"torn-read", testing::torn_read()});
-  rows.push_back({"try-lock-race", testing::try_lock_race()});
-  rows.push_back({"condvar-handoff", testing::condvar_handoff()});
+  const std::vector<testing::NamedProgram> rows = testing::dpor_count_programs(true);
   std::printf("| program | interleavings (dfs) | traces (brute force) | dpor complete | dpor blocked | "
               "dpor-source complete | dpor-source blocked | optimal |\n");
   std::printf("|---|---:|---:|---:|---:|---:|---:|---|\n");
-  for (const Row& row : rows) {
+  for (const testing::NamedProgram& row : rows) {
     const auto dfs = explore("dfs", row.program, 5'000'000, 1, true);
     const auto dpor = explore("dpor", row.program, 5'000'000, 1, true);
     const auto source = explore("dpor-source", row.program, 5'000'000, 1, true);

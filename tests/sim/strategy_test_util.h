@@ -477,4 +477,32 @@ inline Program network_fan_in() {
   };
 }
 
+struct NamedProgram {
+  std::string name;
+  Program program;
+};
+
+// The programs of papers/dpor-counts part A, in its table's order. `with_large` adds the
+// two whose brute force takes seconds to minutes (readers-writers(4), mutex-counter(3x2)),
+// for the nightly DporTable only.
+inline std::vector<NamedProgram> dpor_count_programs(bool with_large) {
+  std::vector<NamedProgram> out;
+  for (int n = 1; n <= (with_large ? 4 : 3); ++n) out.push_back({fmt::format("readers-writers({})", n), readers_writers(n)});
+  for (int n = 1; n <= 3; ++n) out.push_back({fmt::format("lastzero({})", n), lastzero(n)});
+  out.push_back({"racy-counter(2x1)", racy_counter(2, 1)});
+  out.push_back({"racy-counter(2x2)", racy_counter(2, 2)});
+  out.push_back({"racy-counter(3x1)", racy_counter(3, 1)});
+  out.push_back({"filesystem(2)", filesystem(2)});
+  out.push_back({"locked-pair", locked_pair()});
+  out.push_back({"channel-join", channel_join()});
+  out.push_back({"mutex-counter(2x2)", mutex_counter(2, 2)});
+  out.push_back({"mutex-counter(3x1)", mutex_counter(3, 1)});
+  if (with_large) out.push_back({"mutex-counter(3x2)", mutex_counter(3, 2)});
+  out.push_back({"opposite-locks", opposite_locks()});
+  out.push_back({"torn-read", torn_read()});
+  out.push_back({"try-lock-race", try_lock_race()});
+  out.push_back({"condvar-handoff", condvar_handoff()});
+  return out;
+}
+
 }  // namespace simbus::sim::testing
