@@ -9,31 +9,9 @@
 
 namespace simbus::cli {
 
-StoreRecorder::StoreRecorder(const std::string& path, std::string command)
-    : command_(std::move(command)), started_at_(store::utc_now_iso8601()) {
-  if (path.empty()) return;
-  try {
-    store_ = std::make_unique<store::Store>(path, store::Store::Mode::kCreate);
-  } catch (const store::StoreError& e) {
-    throw UsageError(fmt::format("--store {}", e.what()));
-  }
-}
+namespace {
 
-void StoreRecorder::record(const ExploreSummary& summary, const std::string& expected_check) {
-  if (!store_) return;
-  try {
-    store_->record(batch_of(summary, command_, started_at_), failures_of(summary, expected_check));
-  } catch (const store::StoreError& e) {
-    throw UsageError(fmt::format("--store {}", e.what()));
-  }
-}
-
-void add_store_option(CLI::App& cmd, std::string& path) {
-  cmd.add_option("--store", path,
-                 "FILE: record the executions and failures in this results store (SQLite, created if missing; "
-                 "docs/store.md); 'simbus triage FILE' reads it");
-}
-
+// The batch and failure rows of a report.
 store::Batch batch_of(const ExploreSummary& s, const std::string& command, const std::string& started_at) {
   store::Batch b;
   b.command = command;
@@ -82,6 +60,33 @@ std::vector<store::Failure> failures_of(const ExploreSummary& s, const std::stri
     out.push_back(std::move(r));
   }
   return out;
+}
+
+}  // namespace
+
+StoreRecorder::StoreRecorder(const std::string& path, std::string command)
+    : command_(std::move(command)), started_at_(store::utc_now_iso8601()) {
+  if (path.empty()) return;
+  try {
+    store_ = std::make_unique<store::Store>(path, store::Store::Mode::kCreate);
+  } catch (const store::StoreError& e) {
+    throw UsageError(fmt::format("--store {}", e.what()));
+  }
+}
+
+void StoreRecorder::record(const ExploreSummary& summary, const std::string& expected_check) {
+  if (!store_) return;
+  try {
+    store_->record(batch_of(summary, command_, started_at_), failures_of(summary, expected_check));
+  } catch (const store::StoreError& e) {
+    throw UsageError(fmt::format("--store {}", e.what()));
+  }
+}
+
+void add_store_option(CLI::App& cmd, std::string& path) {
+  cmd.add_option("--store", path,
+                 "FILE: record the executions and failures in this results store (SQLite, created if missing; "
+                 "docs/store.md); 'simbus triage FILE' reads it");
 }
 
 }  // namespace simbus::cli

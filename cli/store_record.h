@@ -20,7 +20,6 @@ class StoreRecorder {
   // any execution runs; "" records nothing. `command` is explore, suite or merge. The
   // start time is taken now.
   StoreRecorder(const std::string& path, std::string command);
-  bool enabled() const { return store_ != nullptr; }
   // Records one report as a batch in its own transaction; its failures of check
   // `expected_check` (a must-find entry's, explore --expect's) are recorded as expected. A
   // store error is a UsageError naming the file.
@@ -34,9 +33,5 @@ class StoreRecorder {
 
 // The --store option, one wording for every command.
 void add_store_option(CLI::App& cmd, std::string& path);
-
-// The batch and failure rows of a report (pure: the tests compare them).
-store::Batch batch_of(const ExploreSummary& summary, const std::string& command, const std::string& started_at);
-std::vector<store::Failure> failures_of(const ExploreSummary& summary, const std::string& expected_check = "");
 
 }  // namespace simbus::cli

@@ -119,7 +119,6 @@ class Store {
   Triage triage(const std::optional<std::string>& baseline_commit) const;
 
   std::uint64_t batch_count() const;
-  const std::string& path() const { return path_; }
 
  private:
   std::string path_;
