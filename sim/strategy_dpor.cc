@@ -133,12 +133,11 @@ class DporStrategy final : public Strategy {
       if (!states_.empty()) tree = std::move(states_.back().chosen_subtree);
       index = enabled.size();
       // Follow the tree's first branch whose actor can run here. A branch whose first
-      // step is not enabled is a sequence no execution can follow (counted; zero while
-      // every race reversal is feasible): it is dropped with its subtree.
+      // step is not enabled is a sequence no execution can follow: it is dropped with its
+      // subtree.
       while (!tree.empty() && index == enabled.size()) {
         index = strategy_support::find_actor(enabled, tree.front().step.action.actor);
         if (index == enabled.size()) {
-          infeasible_ += 1;
           tree.erase(tree.begin());
           continue;
         }
@@ -245,10 +244,7 @@ class DporStrategy final : public Strategy {
         WakeupNode next = std::move(st.pending.front());
         st.pending.erase(st.pending.begin());
         const FiberId q = next.step.action.actor;
-        if (is_done(st, q) || !enabled_at(st, q)) {
-          infeasible_ += 1;
-          continue;
-        }
+        if (is_done(st, q) || !enabled_at(st, q)) continue;
         st.chosen = q;
         st.chosen_subtree = std::move(next.children);
         branch_depth_ = states_.size() - 1;
@@ -712,7 +708,6 @@ class DporStrategy final : public Strategy {
       // No step of v can run first here: each waits (a lock on a mutex held across e, a
       // receive on a channel e fills). Such a reversal is realized by the race that
       // frees the wait, reversed on its own.
-      unrealizable_ += 1;
       return;
     }
     insert_into(st.pending, std::move(v));
@@ -754,8 +749,6 @@ class DporStrategy final : public Strategy {
   std::string gave_up_;
   std::size_t branch_depth_ = 0;  // states below it replay; from it on, events are new
   bool exhausted_ = false;
-  std::uint64_t infeasible_ = 0;    // wakeup-tree branches whose first step could not run
-  std::uint64_t unrealizable_ = 0;  // races with no step of the reversal able to go first
   // Per execution.
   bool active_ = false;  // between begin and end_execution
   std::size_t depth_ = 0;
