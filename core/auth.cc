@@ -93,9 +93,11 @@ std::string sign_subscription(const AppCredentials& app, std::string_view socket
 bool verify_subscription(const AppCredentials& app, std::string_view auth,
                          std::string_view socket_id, std::string_view channel,
                          std::string_view channel_data) {
-  const std::string expected = sign_subscription(app, socket_id, channel, channel_data);
-  if (auth.size() != expected.size()) return false;
-  return CRYPTO_memcmp(auth.data(), expected.data(), expected.size()) == 0;
+  return equal_constant_time(auth, sign_subscription(app, socket_id, channel, channel_data));
+}
+
+bool equal_constant_time(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 }  // namespace simbus::core

@@ -14,6 +14,9 @@ struct AppCredentials {
 };
 
 std::string hmac_sha256_hex(std::string_view secret, std::string_view message);
+// a == b in time that depends only on the lengths: for comparing a presented signature
+// with the expected one.
+bool equal_constant_time(std::string_view a, std::string_view b);
 std::string subscription_string_to_sign(std::string_view socket_id, std::string_view channel,
                                         std::string_view channel_data);
 // The auth token a trusted app server would hand its client.

@@ -1,6 +1,5 @@
 #include "gateway/signature.h"
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include <charconv>
@@ -38,10 +37,6 @@ std::optional<std::string> decode(std::string_view text) {
     }
   }
   return out;
-}
-
-bool equal_constant_time(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 }  // namespace
@@ -114,12 +109,12 @@ std::string check_signature(const SignedRequest& r, std::string_view key, std::s
   const std::string* body_md5 = get("body_md5");
   if (!r.body.empty()) {
     if (!body_md5) return "body_md5 is required with a body";
-    if (!equal_constant_time(*body_md5, md5_hex(r.body))) return "body_md5 does not match the body";
+    if (!core::equal_constant_time(*body_md5, md5_hex(r.body))) return "body_md5 does not match the body";
   } else if (body_md5 && *body_md5 != md5_hex("")) {
     return "body_md5 does not match the (empty) body";
   }
   const std::string expected = core::hmac_sha256_hex(secret, string_to_sign(r.method, r.path, q));
-  if (!equal_constant_time(*signature, expected)) return "invalid auth_signature";
+  if (!core::equal_constant_time(*signature, expected)) return "invalid auth_signature";
   return {};
 }
 

@@ -1,7 +1,5 @@
 #include "gateway/ws_session.h"
 
-#include <openssl/crypto.h>
-
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -240,8 +238,7 @@ void WsSession::handle_frame(const std::string& text) {
     const std::string expected =
         gateway_->config().app_key + ":" +
         core::hmac_sha256_hex(gateway_->config().app_secret, socket_id_ + "::user::" + frame->user_data);
-    if (frame->auth.size() != expected.size() ||
-        CRYPTO_memcmp(frame->auth.data(), expected.data(), expected.size()) != 0) {
+    if (!core::equal_constant_time(frame->auth, expected)) {
       send(error_frame(close_unauthorized, "Invalid signature for pusher:signin"));
       close(close_unauthorized, "Connection is unauthorized");
       return;
