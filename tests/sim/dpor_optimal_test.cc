@@ -17,16 +17,17 @@ using testing::explore;
 using testing::ExploreResult;
 using testing::Program;
 
-// Every program of papers/dpor-counts part A that brute force counts in a test, and three
-// more: a third mutex-counter order, network deliveries, an indexer.
+// Every program of papers/dpor-counts part A that brute force counts in a test, and two
+// more: a third mutex-counter order, network deliveries. (indexer(3) is left to the test
+// below: dfs needs 756,756 interleavings, 10 s, to count its one trace.)
 std::vector<testing::NamedProgram> brute_force_programs() {
   std::vector<testing::NamedProgram> cases = testing::dpor_count_programs(false);
   cases.push_back({"mutex-counter(2x3)", testing::mutex_counter(2, 3)});
   cases.push_back({"network-fan-in", testing::network_fan_in()});
-  cases.push_back({"indexer(3)", testing::indexer(3)});
   return cases;
 }
 
+// The failing traces too: the lost update of racy-counter, the deadlock of opposite-locks.
 TEST(DporOptimal, OneCompleteExecutionPerTraceAndNoneBlockedOnEveryProgram) {
   for (const testing::NamedProgram& c : brute_force_programs()) {
     const ExploreResult dfs = explore("dfs", c.program, 2'000'000, 1, true);
@@ -55,6 +56,13 @@ TEST(DporOptimal, LastzeroUpToEightMatchesSourceDporWithoutBlocking) {
   }
 }
 
+TEST(DporOptimal, IndexerWithoutCollisionsIsOneTrace) {
+  const ExploreResult r = explore("dpor", testing::indexer(3), 1'000, 1, true);
+  EXPECT_TRUE(r.exhausted);
+  EXPECT_EQ(r.executions, 1u);
+  EXPECT_EQ(r.blocked, 0u);
+}
+
 TEST(DporOptimal, ReadersWritersIsTwoToTheN) {
   for (int n = 1; n <= 8; ++n) {
     const ExploreResult r = explore("dpor", testing::readers_writers(n), 1'000'000, 1, true);
@@ -63,15 +71,6 @@ TEST(DporOptimal, ReadersWritersIsTwoToTheN) {
     EXPECT_EQ(r.trace_keys.size(), 1u << n) << n;
     EXPECT_EQ(r.blocked, 0u) << n;
   }
-}
-
-TEST(DporOptimal, FindsTheLostUpdateAndTheDeadlock) {
-  const ExploreResult racy = explore("dpor", testing::racy_counter(2, 1), 1'000, 1, true);
-  EXPECT_TRUE(racy.exhausted);
-  EXPECT_GT(racy.failures, 0u);
-  const ExploreResult locks = explore("dpor", testing::opposite_locks(), 1'000, 1, true);
-  EXPECT_TRUE(locks.exhausted);
-  EXPECT_GT(locks.failures, 0u);
 }
 
 }  // namespace
