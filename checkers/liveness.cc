@@ -24,17 +24,17 @@ CheckReport check_liveness(const History& history, const DeliveryLog* log, const
     const Operation& op = history.operations[i];
     if (op.function != options.function || op.invoke_time < options.heal_time) continue;
     if (op.status != Status::ok) {
-      report.add({"liveness",
-                  fmt::format("{} invoked at {} after faults healed (at {}) ended {}", op.function, op.invoke_time,
+      report.add({options.checker,
+                  fmt::format("{} invoked at {} {} (at {}) ended {}", op.function, op.invoke_time, options.since,
                               options.heal_time, status_name(op.status)),
                   {i}, {}, op.invoke_time, op.status == Status::info ? op.invoke_time : op.complete_time});
       continue;
     }
     const std::int64_t took = op.complete_time - op.invoke_time;
     if (took > options.completion_bound) {
-      report.add({"liveness",
-                  fmt::format("{} invoked at {} after faults healed took {}, over the bound {}", op.function,
-                              op.invoke_time, took, options.completion_bound),
+      report.add({options.checker,
+                  fmt::format("{} invoked at {} {} took {}, over the bound {}", op.function, op.invoke_time,
+                              options.since, took, options.completion_bound),
                   {i}, {}, op.invoke_time, op.complete_time});
     }
     if (log == nullptr || options.delivery_bound == 0 || op.args.empty()) continue;
@@ -46,7 +46,7 @@ CheckReport check_liveness(const History& history, const DeliveryLog* log, const
       auto it = received.find(s.session + '\x1f' + s.channel + '\x1f' + payload);
       const std::int64_t deadline = op.invoke_time + options.delivery_bound;
       if (it != received.end() && it->second <= deadline) continue;
-      report.add({"liveness",
+      report.add({options.checker,
                   it == received.end()
                       ? fmt::format("publish at {} on {} never reached session {}", op.invoke_time, op.key, s.session)
                       : fmt::format("publish at {} on {} reached session {} at {}, over the bound {}", op.invoke_time,

@@ -1,5 +1,6 @@
 // Liveness after faults heal: once the nemesis stops, every publish completes and reaches
-// every subscriber within a bound. Bounds are in the history's time unit.
+// every subscriber within a bound. The same check with a tight bound, from the first
+// leadership of a fault-free run, is the latency check. Bounds are in the history's time unit.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,9 @@ struct LivenessOptions {
   std::int64_t completion_bound = 0;   // invoke to ok, for operations invoked after heal
   std::int64_t delivery_bound = 0;     // invoke to delivery; 0 = do not check deliveries
   std::string function = "publish";    // the operations held to the bound
+  // How violations are named: the check, and when the bound starts to hold.
+  std::string checker = "liveness";
+  std::string since = "after faults healed";
 };
 
 // `log` may be nullptr: then only completions are checked.

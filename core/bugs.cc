@@ -71,6 +71,10 @@ constexpr std::array<BugInfo, bug_count> table{{
      "A ReadIndex read is confirmed by the last heartbeat round already sent, not a round sent "
      "after it arrived; a leader that slept through its deposition serves a stale read.",
      "linearizability (stale channel info) when a paused leader wakes"},
+    {Bug::read_answered_on_heartbeat, "read_answered_on_heartbeat",
+     "A ReadIndex read is answered only when the leader next sends a heartbeat, not as soon "
+     "as a majority acknowledges its round: every read waits up to a heartbeat interval.",
+     "latency (a fault-free cluster answers within a few round trips)"},
 }};
 
 constexpr bool table_in_enum_order() {

@@ -28,6 +28,7 @@ enum class Bug : std::size_t {
   retry_applied_twice,
   client_event_echoed,
   read_index_reuses_acked_round,
+  read_answered_on_heartbeat,
   count,  // not a bug: the number of switches
 };
 

@@ -36,6 +36,8 @@ constexpr std::size_t kRaftSnapshotsMax = 20'000;
 constexpr std::size_t kRaftSampledEntriesMax = 20'000'000;  // bounds the samples' memory
 constexpr std::int64_t kRaftSampleIntervalUs = 50'000;
 constexpr std::int64_t kLivenessBoundUs = 5'000'000;
+constexpr std::int64_t kHealthyRequestBoundUs = 20'000;
+constexpr std::int64_t kHealthyDeliveryBoundUs = 200'000;
 constexpr std::int64_t kQuietPublishes = 3;
 constexpr std::uint64_t kBurstClientIdBase = 100'000;  // above every other client's id
 constexpr std::int64_t kBurstProcessBase = 1'000;      // history processes of burst publishes
@@ -82,6 +84,7 @@ struct BrokerRun {
   std::map<sim::NodeIndex, Applied> applied_by_node;
   // Every leadership as it happens (the 50 ms samples can miss a short-lived leader).
   std::map<std::uint64_t, std::string> leader_of_term;
+  std::vector<std::int64_t> leadership_us;  // when each leadership began, in order
   std::string election_violation;
 
   NemesisState nemesis;
@@ -101,6 +104,7 @@ struct BrokerRun {
     std::string node;
   };
   std::vector<InfoRead> info_reads;
+  std::vector<std::int64_t> read_timeouts_us;  // invoke times of channel-info reads never answered
 
   struct MemberState {
     std::string session;
@@ -255,6 +259,7 @@ void add_brokers(sim::World& world, const std::shared_ptr<BrokerRun>& run, std::
       };
       hooks.on_leader = [&world, run, index](core::NodeId, std::uint64_t term) {
         auto [it, fresh] = run->leader_of_term.emplace(term, world.node_name(index));
+        run->leadership_us.push_back(world.now_us());
         if (!fresh && it->second != world.node_name(index) && run->election_violation.empty()) {
           run->election_violation = fmt::format("term {} has two leaders: {} and {} (at {} us)", term, it->second,
                                                 world.node_name(index), world.now_us());
@@ -396,6 +401,7 @@ void publisher_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, si
     read.invoke_us = world.now_us();
     auto reply = client.info(channel);
     note_refusal(*run, world, "channel_info", channel, reply);
+    if (!reply) run->read_timeouts_us.push_back(read.invoke_us);
     if (!reply || reply->status != core::Status::ok) return;
     read.complete_us = world.now_us();
     read.seq_last = reply->seq_last;
@@ -656,6 +662,7 @@ void info_reader_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, 
     read.invoke_us = world.now_us();
     auto reply = client.info(channel);
     note_refusal(*run, world, "channel_info", channel, reply);
+    if (!reply) run->read_timeouts_us.push_back(read.invoke_us);
     if (reply && reply->status == core::Status::ok) {
       read.complete_us = world.now_us();
       read.seq_last = reply->seq_last;
@@ -808,6 +815,46 @@ checkers::History with_reads(const BrokerRun& run) {
   return h;
 }
 
+// A fault-free cluster on a 200 us network answers in a few round trips: from its first
+// leadership on, every publish and channel-info read completes within kHealthyRequestBoundUs
+// (measured: at most 3.0 ms over 200 seeds of broker-smoke and connect-churn), under what a
+// request that waits for the next heartbeat (50 ms), a resend (100 ms) or a client retry
+// (500 ms) takes: a path that answers only on those is a bug no eventual-liveness bound
+// sees. Every event reaches the sessions subscribed before it within
+// kHealthyDeliveryBoundUs: a follower learns the commit with the next heartbeat (50 ms) and
+// a subscriber records what its 100 ms poll returns (measured: at most 150.3 ms).
+bool check_healthy_latency(ScenarioContext& ctx, const BrokerRun& run) {
+  SIMBUS_ASSERT(fault_free(run.options));
+  if (run.leadership_us.empty()) return true;  // the liveness checks below name a leaderless run
+  const std::int64_t from_us = run.leadership_us.front();
+  checkers::LivenessOptions tight;
+  tight.heal_time = from_us;
+  tight.completion_bound = kHealthyRequestBoundUs;
+  tight.delivery_bound = kHealthyDeliveryBoundUs;
+  tight.checker = "latency";
+  tight.since = "in a fault-free cluster after its first leader";
+  const auto report = checkers::check_liveness(run.history, &run.deliveries, tight);
+  if (!report.ok()) {
+    ctx.fail(report.violations.front().checker, format_violation(report, run.history));
+    return false;
+  }
+  for (const BrokerRun::InfoRead& read : run.info_reads) {
+    if (read.invoke_us < from_us || read.complete_us - read.invoke_us <= kHealthyRequestBoundUs) continue;
+    ctx.fail("latency", fmt::format("channel_info({}) invoked at {} us in a fault-free cluster after its first "
+                                    "leader took {} us, over the bound {}",
+                                    read.channel, read.invoke_us, read.complete_us - read.invoke_us,
+                                    kHealthyRequestBoundUs));
+    return false;
+  }
+  for (const std::int64_t invoke_us : run.read_timeouts_us) {
+    if (invoke_us < from_us) continue;
+    ctx.fail("latency", fmt::format("channel_info invoked at {} us in a fault-free cluster after its first leader "
+                                    "got no answer", invoke_us));
+    return false;
+  }
+  return true;
+}
+
 void end_checks(ScenarioContext& ctx, const std::shared_ptr<BrokerRun>& run) {
   // Two leaders of one term come first: what they then commit differently follows from it.
   if (!run->election_violation.empty()) {
@@ -906,6 +953,7 @@ void end_checks(ScenarioContext& ctx, const std::shared_ptr<BrokerRun>& run) {
     ctx.fail(liveness.violations.front().checker, format_violation(liveness, run->history));
     return;
   }
+  if (fault_free(run->options) && !check_healthy_latency(ctx, *run)) return;
   if (!run->refusal.empty()) {
     ctx.fail("liveness", "a fault-free cluster refused a request: " + run->refusal);
     return;

@@ -48,5 +48,20 @@ TEST(Liveness, DeliveryOverTheBound) {
   EXPECT_EQ(r.violations.size(), 2u) << r.to_string(&h);  // late to s1, never to s2
 }
 
+// The latency check is this one with a tight bound from the first leadership: its
+// violations carry its own name and say when the bound began to hold.
+TEST(Liveness, NamedAsTheLatencyCheck) {
+  History h;
+  h.operations = {publish("a", 100, 130)};
+  LivenessOptions options{.heal_time = 50, .completion_bound = 20};
+  options.checker = "latency";
+  options.since = "in a fault-free cluster after its first leader";
+  CheckReport r = check_liveness(h, nullptr, options);
+  ASSERT_EQ(r.violations.size(), 1u) << r.to_string(&h);
+  EXPECT_EQ(r.violations[0].checker, "latency");
+  EXPECT_NE(r.violations[0].message.find("in a fault-free cluster after its first leader took 30"), std::string::npos)
+      << r.violations[0].message;
+}
+
 }  // namespace
 }  // namespace simbus::checkers
