@@ -536,7 +536,54 @@ void RaftNode::compact(std::uint64_t index, Bytes data) {
   SIMBUS_ASSERT(log_.snapshot_index() == index);
 }
 
+void RaftNode::check_invariants() const {
+  // Seeded bugs break Raft's rules on purpose; the checkers, not these asserts, must see it.
+  if (bugs_.any()) return;
+  SIMBUS_ASSERT(commit_index_ <= log_.last_index());
+  SIMBUS_ASSERT(log_.snapshot_index() <= commit_index_);
+  SIMBUS_ASSERT(applied_ <= commit_index_);
+  SIMBUS_ASSERT(log_.last_term() <= term_);  // a node adopts a term before it holds its entries
+  SIMBUS_ASSERT(unstable_from_ <= log_.last_index() + 1);
+  SIMBUS_ASSERT(round_sent_us_.size() <= rounds_tracked_max);
+  SIMBUS_ASSERT(voted_for_ == no_node ||
+                std::binary_search(config_.members.begin(), config_.members.end(), voted_for_));
+  SIMBUS_ASSERT(pending_reads_.size() + reads_waiting_commit_.size() <= pending_reads_max);
+  if (role_ != Role::leader) {
+    // Replication state and reads belong to one leadership: none outlives it.
+    SIMBUS_ASSERT(leader_id_ != config_.id);
+    SIMBUS_ASSERT(progress_.empty());
+    SIMBUS_ASSERT(pending_reads_.empty());
+    SIMBUS_ASSERT(reads_waiting_commit_.empty());
+    if (role_ != Role::follower) {
+      SIMBUS_ASSERT(leader_id_ == no_node);
+      SIMBUS_ASSERT(votes_.contains(config_.id));
+    }
+    if (role_ == Role::candidate) SIMBUS_ASSERT(voted_for_ == config_.id);
+    return;
+  }
+  SIMBUS_ASSERT(leader_id_ == config_.id);
+  SIMBUS_ASSERT(voted_for_ == config_.id);
+  SIMBUS_ASSERT(log_.last_term() == term_);  // its no-op at least
+  SIMBUS_ASSERT(progress_.size() + 1 == config_.members.size());
+  for (const auto& [peer, p] : progress_) {
+    SIMBUS_ASSERT(peer != config_.id);
+    SIMBUS_ASSERT(p.match_index < p.next_index);
+    SIMBUS_ASSERT(p.next_index <= log_.last_index() + 1);
+    SIMBUS_ASSERT(p.acked_round <= round_);
+  }
+  // A read waits for the term's first commit, or for a round already sent.
+  SIMBUS_ASSERT(!committed_in_term() || reads_waiting_commit_.empty());
+  std::uint64_t round_before = 0;
+  for (const PendingRead& read : pending_reads_) {
+    SIMBUS_ASSERT(read.round >= round_before);
+    SIMBUS_ASSERT(read.round <= round_);
+    SIMBUS_ASSERT(read.index <= commit_index_);
+    round_before = read.round;
+  }
+}
+
 Ready RaftNode::take_ready() {
+  check_invariants();
   Ready ready;
   if (snapshot_dirty_) {
     ready.snapshot_to_persist = *snapshot_;

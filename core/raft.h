@@ -156,6 +156,8 @@ class RaftNode {
   void check_reads();
   bool lease_valid(std::int64_t now_us) const;
   void mark_unstable_from(std::uint64_t index);
+  // The invariants that hold between inputs, for every role; asserted as each Ready is taken.
+  void check_invariants() const;
 
   void on_vote_request(std::int64_t now_us, NodeId from, const VoteRequest& m);
   void on_vote_response(std::int64_t now_us, NodeId from, const VoteResponse& m);
