@@ -68,6 +68,8 @@ class BrokerNode : public std::enable_shared_from_this<BrokerNode> {
   const ChannelState& channels() const { return channels_; }
   std::uint64_t session_id() const { return session_id_; }
   std::size_t local_connections() const { return registry_.size(); }
+  // The socket ids of this node's open connections, in order.
+  std::vector<std::string> local_socket_ids() const;
 
  private:
   struct PublishWaiter {

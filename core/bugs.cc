@@ -75,6 +75,14 @@ constexpr std::array<BugInfo, bug_count> table{{
      "A ReadIndex read is answered only when the leader next sends a heartbeat, not as soon "
      "as a majority acknowledges its round: every read waits up to a heartbeat interval.",
      "latency (a fault-free cluster answers within a few round trips)"},
+    {Bug::close_not_replicated, "close_not_replicated",
+     "A disconnect removes the connection from the node's own registry but never proposes its "
+     "close: the replicated state keeps the connection and its subscriptions for ever.",
+     "connection-leak (the replicated state holds a connection its node closed)"},
+    {Bug::snapshot_omits_members, "snapshot_omits_members",
+     "The channel-state snapshot leaves out presence members: a replica restored from it "
+     "(a restart, or a follower catching up) lists none while the others list them.",
+     "replica-agreement (two replicas at one applied index differ)"},
 }};
 
 constexpr bool table_in_enum_order() {

@@ -29,6 +29,8 @@ enum class Bug : std::size_t {
   client_event_echoed,
   read_index_reuses_acked_round,
   read_answered_on_heartbeat,
+  close_not_replicated,
+  snapshot_omits_members,
   count,  // not a bug: the number of switches
 };
 

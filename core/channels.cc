@@ -451,8 +451,11 @@ Bytes ChannelState::snapshot() const {
     for (const auto& [socket_id, sub] : channel.subscribers) {
       c.subscribers.push_back(SnapSubscriber{socket_id, sub.node, sub.incarnation, sub.user_id});
     }
-    for (const auto& [user_id, entry] : channel.members.entries()) {
-      c.members.push_back(SnapMember{user_id, entry.user_info, entry.connections});
+    // BUG(snapshot_omits_members): presence members are not written.
+    if (!bugs_.has(Bug::snapshot_omits_members)) {
+      for (const auto& [user_id, entry] : channel.members.entries()) {
+        c.members.push_back(SnapMember{user_id, entry.user_info, entry.connections});
+      }
     }
     s.channels.push_back(std::move(c));
   }

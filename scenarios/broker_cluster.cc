@@ -1,6 +1,7 @@
 #include "scenarios/broker_cluster.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <map>
@@ -38,6 +39,7 @@ constexpr std::int64_t kRaftSampleIntervalUs = 50'000;
 constexpr std::int64_t kLivenessBoundUs = 5'000'000;
 constexpr std::int64_t kHealthyRequestBoundUs = 20'000;
 constexpr std::int64_t kHealthyDeliveryBoundUs = 200'000;
+constexpr std::int64_t kCloseInFlightUsMax = 1'000'000;  // ten forward retries
 constexpr std::int64_t kQuietPublishes = 3;
 constexpr std::uint64_t kBurstClientIdBase = 100'000;  // above every other client's id
 constexpr std::int64_t kBurstProcessBase = 1'000;      // history processes of burst publishes
@@ -85,6 +87,10 @@ struct BrokerRun {
   // Every leadership as it happens (the 50 ms samples can miss a short-lived leader).
   std::map<std::uint64_t, std::string> leader_of_term;
   std::vector<std::int64_t> leadership_us;  // when each leadership began, in order
+  // Connections a node's replicated state holds but the node no longer has open, with when
+  // each was first seen so (on the Raft observer's samples): a close in flight is one for a
+  // round trip, a leaked one for ever.
+  std::map<std::pair<sim::NodeIndex, std::string>, std::int64_t> unowned_since_us;
   std::string election_violation;
 
   NemesisState nemesis;
@@ -157,6 +163,22 @@ void complete(BrokerRun& run, std::size_t index, checkers::Status status, std::v
 // node whose commit index lies past the leader's log rejects every append it gets), and
 // the step budget's livelock would hide the cause.
 void stop_on_safety_violation(sim::World& world) { world.stop(); }
+
+void watch_connections(BrokerRun& run, sim::World& world) {
+  std::map<std::pair<sim::NodeIndex, std::string>, std::int64_t> now_unowned;
+  for (const auto& [index, weak] : run.nodes) {
+    const auto node = weak.lock();
+    if (node == nullptr || node->raft() == nullptr || !world.node_up(index)) continue;
+    const std::vector<std::string> open = node->local_socket_ids();
+    for (std::string& socket_id : node->channels().sockets_of(node->id())) {
+      if (std::binary_search(open.begin(), open.end(), socket_id)) continue;
+      auto key = std::make_pair(index, std::move(socket_id));
+      const auto was = run.unowned_since_us.find(key);
+      now_unowned.emplace(std::move(key), was == run.unowned_since_us.end() ? world.now_us() : was->second);
+    }
+  }
+  run.unowned_since_us = std::move(now_unowned);
+}
 
 void sample_raft(BrokerRun& run, sim::World& world) {
   if (run.raft_snapshots.size() >= kRaftSnapshotsMax) return;
@@ -855,6 +877,63 @@ bool check_healthy_latency(ScenarioContext& ctx, const BrokerRun& run) {
   return true;
 }
 
+// What one replica's channel state says, in a form independent of the snapshot encoding
+// (a field the snapshot forgot would vanish from a digest over it on every replica alike).
+std::string describe_state(const core::ChannelState& state, const BrokerRun& run) {
+  std::vector<std::string> names = run.channels;
+  names.push_back("presence-room");
+  for (std::string& occupied : state.occupied_channels("", 1024)) names.push_back(std::move(occupied));
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  std::string out;
+  for (const std::string& name : names) {
+    const core::ChannelInfo info = state.info(name);
+    out += fmt::format("{}: occupied {} subscriptions {} users {} seq_last {} [{}]; ", name, info.occupied,
+                       info.subscription_count, info.user_count, info.seq_last, fmt::join(info.users, ","));
+  }
+  return out;
+}
+
+// At the end of the quiet period, with every fault healed: replicas that applied the same
+// prefix of the log hold the same state (digest and every channel's info: a snapshot or
+// restore that loses a field, or an apply that depends on the node, makes them differ),
+// and no node's replicated state has listed, for kCloseInFlightUsMax, a connection of that
+// node which the node no longer has open (a close or expiry that was never applied leaks
+// its subscriptions forever; one in flight takes a forward and a commit).
+bool check_replicas_at_rest(ScenarioContext& ctx, const BrokerRun& run) {
+  struct Replica {
+    std::string name;
+    std::uint64_t digest = 0;
+    std::string state;
+  };
+  std::map<std::uint64_t, Replica> by_applied;
+  for (const auto& [index, weak] : run.nodes) {
+    const auto node = weak.lock();
+    if (node == nullptr || !ctx.world.node_up(index) || node->raft() == nullptr) continue;
+    const core::ChannelState& state = node->channels();
+    Replica here{ctx.world.node_name(index), state.digest(), describe_state(state, run)};
+    const auto [it, fresh] = by_applied.emplace(state.applied_index(), here);
+    if (!fresh && (it->second.digest != here.digest || it->second.state != here.state)) {
+      ctx.fail("replica-agreement",
+               fmt::format("{} and {} both applied the log up to index {} but their states differ (digest {:016x} vs "
+                           "{:016x}): {} | {}",
+                           it->second.name, here.name, state.applied_index(), it->second.digest, here.digest,
+                           it->second.state, here.state));
+      return false;
+    }
+  }
+  for (const auto& [key, since_us] : run.unowned_since_us) {
+    if (ctx.world.now_us() - since_us < kCloseInFlightUsMax) continue;
+    ctx.fail("connection-leak",
+             fmt::format("at the end ({} us) {}'s replicated state still holds its connection {}, which {} has "
+                         "not had open since {} us at the latest (a close never applied)",
+                         ctx.world.now_us(), ctx.world.node_name(key.first), key.second,
+                         ctx.world.node_name(key.first), since_us));
+    return false;
+  }
+  return true;
+}
+
 void end_checks(ScenarioContext& ctx, const std::shared_ptr<BrokerRun>& run) {
   // Two leaders of one term come first: what they then commit differently follows from it.
   if (!run->election_violation.empty()) {
@@ -954,6 +1033,7 @@ void end_checks(ScenarioContext& ctx, const std::shared_ptr<BrokerRun>& run) {
     return;
   }
   if (fault_free(run->options) && !check_healthy_latency(ctx, *run)) return;
+  if (!check_replicas_at_rest(ctx, *run)) return;
   if (!run->refusal.empty()) {
     ctx.fail("liveness", "a fault-free cluster refused a request: " + run->refusal);
     return;
@@ -1069,6 +1149,7 @@ void setup_broker_scenario(ScenarioContext& ctx, const BrokerScenarioOptions& sc
     while (true) {
       world.sleep_for_us(kRaftSampleIntervalUs);
       sample_raft(*run, world);
+      watch_connections(*run, world);
     }
   });
   NemesisSetup nemesis;

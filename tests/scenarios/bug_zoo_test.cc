@@ -36,6 +36,8 @@ constexpr Caught kCaught[] = {
     {"registry_update_without_lock", "connect-churn", 1, "lost"},
     {"commit_previous_term_by_count", "raft-figure8", 1, "raft-state-machine-safety"},
     {"read_answered_on_heartbeat", "broker-smoke", 1, "latency"},
+    {"close_not_replicated", "broker-smoke", 1, "connection-leak"},
+    {"snapshot_omits_members", "presence-churn", 3, "replica-agreement"},
 };
 
 class BugZoo : public ::testing::TestWithParam<Caught> {};
