@@ -398,6 +398,7 @@ void BrokerNode::deliver(const Effect& effect) {
   send(client, effect.message);
 }
 
+// Only runs with BUG(fanout_unordered_workers) on: run() spawns the workers for it alone.
 void BrokerNode::fanout_worker(int worker) {
   while (true) {
     fanout_mutex_->lock();

@@ -46,24 +46,6 @@ class RaftStorage {
   virtual RecoveredState recover() = 0;
 };
 
-// Keeps what was written and, separately, what was synced; crash() forgets the former.
-class MemoryStorage final : public RaftStorage {
- public:
-  void save_hard_state(const HardState& hard_state) override;
-  void truncate_from(std::uint64_t index) override;
-  void append(std::span<const LogEntry> entries) override;
-  void save_snapshot(const Snapshot& snapshot) override;
-  void sync() override;
-  RecoveredState recover() override;
-  void crash();
-  std::uint64_t sync_count() const { return sync_count_; }
-
- private:
-  RecoveredState written_;
-  RecoveredState durable_;
-  std::uint64_t sync_count_ = 0;
-};
-
 struct Ready;
 
 // Persists a Ready's durable parts in order (snapshot, truncation, entries, hard state) and

@@ -116,6 +116,9 @@ def mutants_of_line(text):
 
 
 BUG_CONDITION = re.compile(r"\bif \(bugs_?\.has\(Bug::")
+# A comment that says the function after it runs only with a seeded bug on (one the code
+# calls only from inside such a switch): its body is skipped like a switch's.
+BUG_ONLY_FUNCTION = re.compile(r"//\s*Only runs with BUG\(\w+\) on")
 
 
 def scan_to_match(codes, line, pos, opening, closing):
@@ -141,9 +144,17 @@ def bug_only_lines(lines):
     an `if (bugs_.has(Bug::X) ...)` whose condition has no `||` (so it is false with no bug
     on), the condition possibly spread over several lines. Mutating them gives mutants no
     suite without that bug could ever notice. A negated switch (`if (!bugs_.has(...))`), a
-    condition `... || bugs_.has(...)` and an `else` branch run with no bug on: kept."""
+    condition `... || bugs_.has(...)` and an `else` branch run with no bug on: kept. So is
+    the body of a function marked `// Only runs with BUG(name) on`."""
     skip = set()
     codes = [code_part(t) for t in lines]
+    for i, text in enumerate(lines):
+        if not BUG_ONLY_FUNCTION.search(text):
+            continue
+        opening = next((k for k in range(i + 1, len(codes)) if "{" in codes[k]), None)
+        assert opening is not None, f"line {i + 1}: a bug-only marker with no function after it"
+        body = scan_to_match(codes, opening, codes[opening].index("{"), "{", "}")
+        skip.update(range(opening + 1, (len(codes) if body is None else body[0]) + 2))
     for i, code in enumerate(codes):
         m = BUG_CONDITION.search(code)
         if not m:

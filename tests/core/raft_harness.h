@@ -18,6 +18,7 @@
 #include "core/codec.h"
 #include "core/raft.h"
 #include "core/storage.h"
+#include "tests/core/memory_storage.h"
 
 namespace simbus::core::testing {
 
