@@ -57,4 +57,18 @@ CheckReport check_liveness(const History& history, const DeliveryLog* log, const
   return report;
 }
 
+CheckReport check_attempts_answered(const std::vector<UnansweredAttempt>& unanswered, std::int64_t from,
+                                    std::string_view since) {
+  CheckReport report;
+  for (const UnansweredAttempt& attempt : unanswered) {
+    if (attempt.sent_time < from) continue;
+    report.add({"latency",
+                fmt::format("a {} request sent at {} {} got no answer within the client's timeout (a retry may "
+                            "have hidden it)",
+                            attempt.request, attempt.sent_time, since),
+                {}, {}, attempt.sent_time, attempt.sent_time});
+  }
+  return report;
+}
+
 }  // namespace simbus::checkers

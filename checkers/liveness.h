@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "checkers/delivery.h"
 #include "checkers/history.h"
@@ -24,5 +26,17 @@ struct LivenessOptions {
 
 // `log` may be nullptr: then only completions are checked.
 CheckReport check_liveness(const History& history, const DeliveryLog* log, const LivenessOptions& options);
+
+// A client request attempt that got no answer within its timeout. Clients retry, so the
+// history shows at most a slow operation; the attempt itself is the evidence.
+struct UnansweredAttempt {
+  std::string request;  // "publish", "subscribe", ...
+  std::int64_t sent_time = 0;
+};
+
+// Every attempt sent at or after `from` was answered: one violation (checker "latency")
+// per unanswered attempt, `since` saying when the promise began ("after ...").
+CheckReport check_attempts_answered(const std::vector<UnansweredAttempt>& unanswered, std::int64_t from,
+                                    std::string_view since);
 
 }  // namespace simbus::checkers

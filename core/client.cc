@@ -136,11 +136,13 @@ void BrokerClient::poll(std::int64_t timeout_us) {
 std::optional<std::string> BrokerClient::connect(NodeId broker) {
   const std::uint64_t request_no = ++request_no_;
   for (std::uint32_t attempt = 0; attempt < config_.attempts_max; ++attempt) {
+    const std::int64_t sent_us = env_.now_us();
     env_.send(broker, encode_message(ConnectRequest{request_no}));
     auto reply = await<ConnectReply>(config_.request_timeout_us, [&](const ConnectReply& r) {
       return r.request_no == request_no;
     });
     if (reply) return reply->socket_id;
+    timed_out("connect", sent_us, config_.request_timeout_us);
   }
   return std::nullopt;
 }
@@ -153,12 +155,14 @@ std::optional<SubscribeReply> BrokerClient::subscribe(NodeId broker, const Subsc
     Tracked& t = tracked_[{request.socket_id, request.channel}];
     t = Tracked{broker, request, request.resume ? request.last_seq : 0, {}, 0, env_.now_us(), request.resume, {}, 0};
   }
+  const std::int64_t sent_us = env_.now_us();
   env_.send(broker, encode_message(request));
   auto reply = await<SubscribeReply>(config_.request_timeout_us * config_.attempts_max,
                                      [&](const SubscribeReply& r) {
                                        return r.socket_id == request.socket_id &&
                                               r.channel == request.channel;
                                      });
+  if (!reply) timed_out("subscribe", sent_us, config_.request_timeout_us * config_.attempts_max);
   if (!config_.ordered) return reply;
   auto it = tracked_.find({request.socket_id, request.channel});
   if (!reply || reply->status != Status::ok) {
@@ -181,22 +185,27 @@ std::optional<SubscribeReply> BrokerClient::subscribe(NodeId broker, const Subsc
 std::optional<UnsubscribeReply> BrokerClient::unsubscribe(NodeId broker,
                                                           const UnsubscribeRequest& request) {
   tracked_.erase({request.socket_id, request.channel});
+  const std::int64_t sent_us = env_.now_us();
   env_.send(broker, encode_message(request));
-  return await<UnsubscribeReply>(config_.request_timeout_us * config_.attempts_max,
-                                 [&](const UnsubscribeReply& r) {
-                                   return r.socket_id == request.socket_id &&
-                                          r.channel == request.channel;
-                                 });
+  auto reply = await<UnsubscribeReply>(config_.request_timeout_us * config_.attempts_max,
+                                       [&](const UnsubscribeReply& r) {
+                                         return r.socket_id == request.socket_id &&
+                                                r.channel == request.channel;
+                                       });
+  if (!reply) timed_out("unsubscribe", sent_us, config_.request_timeout_us * config_.attempts_max);
+  return reply;
 }
 
 std::optional<ClientEventReply> BrokerClient::client_event(NodeId broker,
                                                            const ClientEventRequest& request) {
+  const std::int64_t sent_us = env_.now_us();
   env_.send(broker, encode_message(request));
   auto reply = await<ClientEventReply>(config_.request_timeout_us * config_.attempts_max,
                                        [&](const ClientEventReply& r) {
                                          return r.socket_id == request.socket_id &&
                                                 r.channel == request.channel;
                                        });
+  if (!reply) timed_out("client_event", sent_us, config_.request_timeout_us * config_.attempts_max);
   // Our own client event takes a sequence number but is never sent back to us: without
   // this, an ordered subscription would wait for that number forever.
   if (config_.ordered && reply && reply->status == Status::ok) {
@@ -211,6 +220,12 @@ void BrokerClient::disconnect(NodeId broker, const std::string& socket_id) {
   std::erase_if(tracked_, [&](const auto& entry) { return entry.first.first == socket_id; });
 }
 
+void BrokerClient::timed_out(std::string_view request, std::int64_t sent_us, std::int64_t timeout_us) {
+  // A wait also ends early when the transport says the connection is gone: not a timeout.
+  if (env_.now_us() - sent_us < timeout_us) return;
+  if (config_.on_timeout) config_.on_timeout(request, sent_us);
+}
+
 NodeId BrokerClient::next_broker(NodeId hint) {
   if (hint != no_node) return hint;
   const NodeId broker = config_.brokers[rotation_ % config_.brokers.size()];
@@ -221,7 +236,7 @@ NodeId BrokerClient::next_broker(NodeId hint) {
 // Sends `request` towards the leader until a reply other than not_leader comes back:
 // redirects followed, timeouts answered by trying the next broker, same request each time.
 template <class Reply, class Match>
-std::optional<Reply> BrokerClient::request_leader(const Message& request, Match match) {
+std::optional<Reply> BrokerClient::request_leader(std::string_view what, const Message& request, Match match) {
   const Bytes encoded = encode_message(request);
   NodeId target = next_broker(leader_guess_);
   // Attempts are spent on timeouts and on "no leader known"; a redirect to a named leader
@@ -230,9 +245,11 @@ std::optional<Reply> BrokerClient::request_leader(const Message& request, Match 
   // halved the budget against plain message loss to a stable leader.
   std::uint32_t redirects = 0;
   for (std::uint32_t attempt = 0; attempt < config_.attempts_max;) {
+    const std::int64_t sent_us = env_.now_us();
     env_.send(target, encoded);
     auto reply = await<Reply>(config_.request_timeout_us, match);
     if (!reply) {
+      timed_out(what, sent_us, config_.request_timeout_us);
       leader_guess_ = no_node;
       target = next_broker(no_node);
       ++attempt;
@@ -256,14 +273,14 @@ std::optional<PublishReply> BrokerClient::publish(std::vector<std::string> chann
                                                   std::string exclude_socket_id) {
   const PublishRequest request{client_id_, ++request_no_, std::move(channels),
                                std::move(event), std::move(data), std::move(exclude_socket_id)};
-  return request_leader<PublishReply>(request, [&](const PublishReply& r) {
+  return request_leader<PublishReply>("publish", request, [&](const PublishReply& r) {
     return r.client_id == request.client_id && r.request_no == request.request_no;
   });
 }
 
 std::optional<InfoReply> BrokerClient::info(const std::string& channel) {
   const std::uint64_t request_no = ++request_no_;
-  return request_leader<InfoReply>(InfoRequest{request_no, channel},
+  return request_leader<InfoReply>("channel_info", InfoRequest{request_no, channel},
                                    [&](const InfoReply& r) { return r.request_no == request_no; });
 }
 

@@ -12,6 +12,7 @@
 #include <set>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/env.h"
@@ -30,6 +31,10 @@ struct ClientConfig {
   bool ordered = true;
   std::int64_t gap_timeout_us = 200'000;     // a hole older than this triggers a resume
   std::int64_t idle_resync_us = 1'000'000;  // resume a subscription silent for this long
+  // Told of every request attempt that went unanswered for its timeout (what the request
+  // was, when that attempt was sent): retries hide such losses from the caller, so a
+  // checker that owes every answer (a fault-free cluster) listens here.
+  std::function<void(std::string_view request, std::int64_t sent_us)> on_timeout;
 };
 
 class BrokerClient {
@@ -98,7 +103,8 @@ class BrokerClient {
   template <class T, class Match>
   std::optional<T> await(std::int64_t timeout_us, Match match);
   template <class Reply, class Match>
-  std::optional<Reply> request_leader(const Message& request, Match match);
+  std::optional<Reply> request_leader(std::string_view what, const Message& request, Match match);
+  void timed_out(std::string_view request, std::int64_t sent_us, std::int64_t timeout_us);
   void file(Message message);
   NodeId next_broker(NodeId hint);
 

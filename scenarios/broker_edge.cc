@@ -160,10 +160,18 @@ class Prober {
   }
 
  private:
-  core::ClientConfig config(bool ordered) const {
+  core::ClientConfig config(bool ordered) {
     core::ClientConfig c;
     c.brokers = brokers_;
     c.ordered = ordered;
+    // Once the first leader answered, a fault-free cluster owes every attempt an answer
+    // within the timeout: one the client's retry rescued is still a lost request or reply.
+    c.on_timeout = [this](std::string_view request, std::int64_t sent_us) {
+      if (!warmed_up_) return;
+      fail(fmt::format("a {} request sent at {} us got no answer within the client's timeout (a retry may have "
+                       "hidden it)",
+                       request, sent_us));
+    };
     return c;
   }
   core::NodeId broker(std::size_t k) const { return brokers_[k % brokers_.size()]; }
@@ -197,6 +205,7 @@ class Prober {
     if (!reply) return fail("the first channel-info request, sent while the cluster elected its first leader, "
                             "got no answer within the client's retry budget");
     if (reply->status != core::Status::ok) return fail("channel_info('edge-warmup') was refused");
+    warmed_up_ = true;
     return true;
   }
 
@@ -232,7 +241,10 @@ class Prober {
     std::vector<std::string> names = {"a", "edge-name", "Edge_name=@,.;-9", std::string(164, 'n'),
                                       std::string(165, 'n'), "", "bad name", "bad#name", "bad/name", "bad:name",
                                       "caf\xc3\xa9", "private-", "presence-", "private-edge", "presence-edge-name",
-                                      "private", "presence", "private-private-", "presence-presence-"};
+                                      "private", "presence", "private-private-", "presence-presence-",
+                                      // Each allowed range's first and last character, then each one's
+                                      // outside neighbours (` { @ [ / : are ASCII's next to a-z, A-Z, 0-9).
+                                      "azAZ09", "bad`name", "bad{name", "bad[name", "private-z9Z"};
     constexpr std::string_view kPool = "aZ09_-=@,.;-# /:*\x01";
     for (std::size_t i = 0; i < kRandomNames; ++i) {
       std::string name = i % 2 == 0 ? "private-" : "";
@@ -437,6 +449,31 @@ class Prober {
         return fail(fmt::format("a client event on '{}' from a connection not subscribed to it was accepted", channel));
       }
     }
+    // A signature of the right length with one digit changed, and one made with another
+    // secret: both must be refused (a comparison that only checks lengths accepts them).
+    {
+      std::string tampered = core::sign_subscription(app_, *sender_socket, "private-edge-forged", "");
+      char& digit = tampered.back();
+      digit = digit == '0' ? '1' : '0';
+      core::AppCredentials other = app_;
+      other.secret += "-other";
+      for (const auto& [what, auth] : {std::pair<std::string, std::string>{"one digit changed", tampered},
+                                       {"signed with another secret",
+                                        core::sign_subscription(other, *sender_socket, "private-edge-forged", "")}}) {
+        auto reply = sender.subscribe(node, core::SubscribeRequest{*sender_socket, "private-edge-forged", auth, "", false, 0});
+        if (!reply) return fail(fmt::format("a private subscribe with a signature {} got no answer", what));
+        if (reply->status != core::Status::auth_failed) {
+          return fail(fmt::format("a private subscribe with a signature {} answered {}, not auth_failed", what,
+                                  core::status_name(reply->status)));
+        }
+      }
+    }
+    // Client ids 0 and those with the top bit set are reserved (no session; the nodes' own
+    // sessions): a publish carrying one must be answered invalid_request, not applied or
+    // ignored. No BrokerClient sends them, so these go out as raw frames.
+    for (const std::uint64_t reserved : {std::uint64_t{0}, (std::uint64_t{1} << 63) | 7}) {
+      if (std::string why = raw_publish_refused(reserved); !why.empty()) return fail(why);
+    }
     // The codec's largest field: legal on the wire, so the node must decode the request
     // and answer it (the name is no channel's: invalid_channel).
     auto info = publisher_->info(std::string(core::string_bytes_max, 'n'));
@@ -447,6 +484,39 @@ class Prober {
                               core::status_name(info->status)));
     }
     return true;
+  }
+
+  // Sends a publish with `client_id` straight to the leader (as a hostile client would),
+  // following a redirect, and waits for its answer: "" if it is refused with
+  // invalid_request. Called when nothing else is in flight to the prober's node (its
+  // receive would take another client's message).
+  std::string raw_publish_refused(std::uint64_t client_id) {
+    core::NodeId target = publisher_->leader_guess();
+    const core::PublishRequest request{client_id, 1, {"edge-reserved"}, "evt", "x", ""};
+    for (std::size_t hop = 0; hop <= brokers_.size(); ++hop) {
+      env_.send(target, core::encode_message(request));
+      std::optional<core::PublishReply> reply;
+      const std::int64_t until_us = world_.now_us() + kAnswerBoundUs;
+      while (!reply && world_.now_us() < until_us) {
+        auto envelope = env_.receive(until_us - world_.now_us());
+        if (!envelope) break;
+        core::Message m;
+        if (core::decode_message(envelope->payload, m) != core::DecodeError::none) continue;
+        if (const auto* r = std::get_if<core::PublishReply>(&m); r != nullptr && r->client_id == client_id) reply = *r;
+      }
+      if (!reply) {
+        return fmt::format("a publish with the reserved client id {:#x} got no answer from {}", client_id,
+                           name_of(target));
+      }
+      if (reply->status == core::Status::invalid_request) return "";
+      if (reply->status != core::Status::not_leader || reply->leader_hint == core::no_node) {
+        return fmt::format("a publish with the reserved client id {:#x} answered {}, not invalid_request", client_id,
+                           core::status_name(reply->status));
+      }
+      target = reply->leader_hint;
+    }
+    return fmt::format("a publish with the reserved client id {:#x} was redirected {} times", client_id,
+                       brokers_.size() + 1);
   }
 
   bool resume_past_history() {
@@ -495,6 +565,42 @@ class Prober {
     };
     poll_until(again, take, [&] { return !seqs.empty() && seqs.back() == last; });
     if (std::string why = edge::judge_resume(seen, last, missed, seqs); !why.empty()) return fail(why);
+    return resume_at_retention_edge(channel, last, retained);
+  }
+
+  // A resume from exactly `retained` events back is still within the history: every one of
+  // them, in order, and no missed-events notice (a channel that keeps one event fewer than
+  // its configuration says would send one).
+  bool resume_at_retention_edge(const std::string& channel, std::uint64_t last, std::size_t retained) {
+    SIMBUS_ASSERT(last > retained);
+    const std::uint64_t from = last - retained;
+    core::BrokerClient edge_client(env_, config(true), 20'010);
+    const core::NodeId node = broker(1);
+    auto socket = connect(edge_client, node);
+    if (!socket) return false;
+    auto reply = edge_client.subscribe(node, core::SubscribeRequest{*socket, channel, "", "", true, from});
+    if (!reply) return fail("a resuming subscribe at the retention edge got no answer");
+    if (reply->status != core::Status::ok) return fail("a resuming subscribe at the retention edge was refused");
+    bool missed = false;
+    std::vector<std::uint64_t> seqs;
+    auto take = [&](const core::Message& m) {
+      if (const auto* e = std::get_if<core::EventMessage>(&m); e != nullptr && e->channel == channel) {
+        seqs.push_back(e->seq);
+      } else if (const auto* n = std::get_if<core::MissedEvents>(&m); n != nullptr && n->channel == channel) {
+        missed = true;
+      }
+    };
+    poll_until(edge_client, take, [&] { return !seqs.empty() && seqs.back() == last; });
+    if (missed) {
+      return fail(fmt::format("resumed from seq {}, {} events back (the channel retains {}): a missed-events notice "
+                              "came", from, retained, retained));
+    }
+    if (seqs.size() != retained || seqs.front() != from + 1 || seqs.back() != last) {
+      return fail(fmt::format("resumed from seq {}, {} events back (the channel retains {}): got {} events, seq {} to {}",
+                              from, retained, retained, seqs.size(), seqs.empty() ? 0 : seqs.front(),
+                              seqs.empty() ? 0 : seqs.back()));
+    }
+    edge_client.disconnect(node, *socket);
     return true;
   }
 
@@ -504,6 +610,7 @@ class Prober {
   ProbeResult& result_;
   core::AppCredentials app_;
   std::unique_ptr<core::BrokerClient> publisher_;
+  bool warmed_up_ = false;  // the first request was answered: the cluster has a leader
 };
 
 }  // namespace

@@ -63,5 +63,17 @@ TEST(Liveness, NamedAsTheLatencyCheck) {
       << r.violations[0].message;
 }
 
+// An attempt the client retried past is still a lost request or reply: reported from the
+// promised time on, not before it.
+TEST(Liveness, UnansweredAttemptsFromThePromiseOn) {
+  const std::vector<UnansweredAttempt> unanswered = {{"connect", 10}, {"publish", 120}, {"channel_info", 400}};
+  EXPECT_TRUE(check_attempts_answered(unanswered, 500, "us after x").ok());
+  CheckReport r = check_attempts_answered(unanswered, 100, "us after x");
+  ASSERT_EQ(r.violations.size(), 2u);
+  EXPECT_EQ(r.violations[0].checker, "latency");
+  EXPECT_NE(r.violations[0].message.find("a publish request sent at 120 us after x got no answer"), std::string::npos)
+      << r.violations[0].message;
+}
+
 }  // namespace
 }  // namespace simbus::checkers
