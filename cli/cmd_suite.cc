@@ -194,7 +194,7 @@ std::string suite_junit(const scenarios::Suite& suite, const std::vector<EntryOu
 
 Runner add_suite(CLI::App& app) {
   auto opts = std::make_shared<SuiteOptions>();
-  auto* cmd = app.add_subcommand("suite", "run a suite of scenarios over many seeds (smoke, ci, nightly)");
+  auto* cmd = app.add_subcommand("suite", "run a suite of scenarios over many seeds (smoke, runtime, ci, nightly)");
   cmd->add_option("name", opts->name, "suite name")->required();
   cmd->add_option("--jobs", opts->jobs, "worker processes")->check(whole_number(1, 256));
   cmd->add_option("--bug", opts->bug,

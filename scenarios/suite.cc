@@ -51,6 +51,15 @@ std::vector<Suite>& suites() {
            {"racy-counter", {}, 20, "lost-update"},
            {"philosophers", {}, 100, "deadlock"},
        }},
+      {"runtime",
+       "a second: the runtime scenarios alone (no broker), for the scheduler and its strategies",
+       {
+           {"pingpong", {}, 10, ""},
+           {"pingpong", {{"dedup", "0"}}, 10, "exactly-once"},
+           {"mutex-counter", {}, 10, ""},
+           {"racy-counter", {}, 20, "lost-update"},
+           {"philosophers", {}, 100, "deadlock"},
+       }},
       {"ci",
        "minutes on 2 cores: more seeds and larger shapes",
        {
