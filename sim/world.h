@@ -233,6 +233,7 @@ class World {
 
   Fiber* find_fiber(FiberId id) const;
   void collect_enabled();
+  void set_paused(Node& node, bool paused);
   bool fire_due_events();
   std::int64_t next_wake_us() const;
   void run_fiber(Fiber& fiber);
@@ -255,6 +256,7 @@ class World {
   std::uint64_t setup_objects_ = 0;
 
   std::vector<std::unique_ptr<Node>> nodes_;
+  std::size_t nodes_paused_ = 0;  // how many of nodes_ are paused (set_paused keeps it)
   std::vector<std::unique_ptr<Fiber>> fibers_;  // sorted by id: the strategy sees a stable order
   std::unordered_set<FiberId> finished_;        // membership only, never iterated
   std::map<FiberId, std::string> names_;        // every fiber ever spawned, for reports
