@@ -10,7 +10,6 @@
 
 #if defined(SIMBUS_ASAN)
 #include <sanitizer/asan_interface.h>
-#include <sanitizer/common_interface_defs.h>
 #endif
 
 namespace simbus::sim {
@@ -23,28 +22,11 @@ std::size_t page_bytes() {
   return bytes;
 }
 
-// The scheduler's own stack, learned on the first switch back to it (for ASan).
-thread_local const void* scheduler_stack_bottom = nullptr;
-thread_local std::size_t scheduler_stack_bytes = 0;
-// The fiber running now (nullptr: the scheduler). A fiber may destroy another (a crash
-// called from a nemesis fiber); the unwound fiber must then switch back to that stack.
-thread_local FiberContext* running_fiber = nullptr;
-
-inline void asan_start_switch(void** fake_stack, const void* bottom, std::size_t bytes) {
-#if defined(SIMBUS_ASAN)
-  __sanitizer_start_switch_fiber(fake_stack, bottom, bytes);
-#else
-  (void)fake_stack, (void)bottom, (void)bytes;
-#endif
-}
-
-inline void asan_finish_switch(void* fake_stack, const void** old_bottom, std::size_t* old_bytes) {
-#if defined(SIMBUS_ASAN)
-  __sanitizer_finish_switch_fiber(fake_stack, old_bottom, old_bytes);
-#else
-  (void)fake_stack, (void)old_bottom, (void)old_bytes;
-#endif
-}
+using fiber_detail::asan_finish_switch;
+using fiber_detail::asan_start_switch;
+using fiber_detail::running_fiber;
+using fiber_detail::scheduler_stack_bottom;
+using fiber_detail::scheduler_stack_bytes;
 
 // Adapts the pool to Boost.Context's StackAllocator concept.
 struct PooledAllocator {
@@ -173,34 +155,9 @@ FiberContext::~FiberContext() {
   }
 }
 
-void FiberContext::resume() {
-  SIMBUS_ASSERT(!finished_);
-  SIMBUS_ASSERT(static_cast<bool>(fiber_));
-  SIMBUS_ASSERT(running_fiber == nullptr);  // only the scheduler resumes fibers
-  void* fake_stack = nullptr;
-  asan_start_switch(&fake_stack, stack_bottom_, stack_bytes_);
-  running_fiber = this;
-  fiber_ = std::move(fiber_).resume();
-  running_fiber = nullptr;
-  asan_finish_switch(fake_stack, nullptr, nullptr);
-  SIMBUS_ASSERT(finished_ == !static_cast<bool>(fiber_));
-}
-
-void FiberContext::suspend() {
-  SIMBUS_ASSERT(!unwinding_);
-  void* fake_stack = nullptr;
-  asan_start_switch(&fake_stack, scheduler_stack_bottom, scheduler_stack_bytes);
-  try {
-    scheduler_ = std::move(scheduler_).resume();
-  } catch (const ctx::detail::forced_unwind&) {
-    // Resumed only to be unwound (see ~FiberContext), maybe from another fiber's stack:
-    // that stack is not the scheduler's, so it must not be remembered as such.
-    const void* destroyer_bottom = nullptr;
-    std::size_t destroyer_bytes = 0;
-    asan_finish_switch(fake_stack, &destroyer_bottom, &destroyer_bytes);
-    throw;
-  }
-  asan_finish_switch(fake_stack, &scheduler_stack_bottom, &scheduler_stack_bytes);
+void fiber_detail::fail_resume(const char* what) {
+  SIMBUS_ASSERT_MSG(false, what);
+  SIMBUS_UNREACHABLE();
 }
 
 }  // namespace simbus::sim
