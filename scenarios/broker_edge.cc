@@ -558,23 +558,9 @@ class Prober {
       if (!seq) return false;
       last = *seq;
     }
-    core::BrokerClient again(env_, config(true), 20'007);
-    const core::NodeId node = broker(0);
-    auto socket = connect(again, node);
-    if (!socket) return false;
-    auto reply = again.subscribe(node, core::SubscribeRequest{*socket, channel, "", "", true, seen});
-    if (!reply) return fail("a resuming subscribe got no answer");
-    if (reply->status != core::Status::ok) return fail("a resuming subscribe was refused");
-    std::optional<core::MissedEvents> missed;
-    std::vector<std::uint64_t> seqs;
-    auto take = [&](const core::Message& m) {
-      if (const auto* e = std::get_if<core::EventMessage>(&m); e != nullptr && e->channel == channel) {
-        seqs.push_back(e->seq);
-      } else if (const auto* n = std::get_if<core::MissedEvents>(&m); n != nullptr && n->channel == channel) {
-        if (!missed) missed = *n;
-      }
-    };
-    poll_until(again, take, [&] { return !seqs.empty() && seqs.back() == last; });
+    auto got = resume_from(20'007, broker(0), channel, seen, last, "", false);
+    if (!got) return false;
+    const auto& [missed, seqs] = *got;
     if (std::string why = edge::judge_resume(seen, last, missed, seqs); !why.empty()) return fail(why);
     return resume_at_retention_edge(channel, last, retained);
   }
@@ -585,23 +571,10 @@ class Prober {
   bool resume_at_retention_edge(const std::string& channel, std::uint64_t last, std::size_t retained) {
     SIMBUS_ASSERT(last > retained);
     const std::uint64_t from = last - retained;
-    core::BrokerClient edge_client(env_, config(true), 20'010);
-    const core::NodeId node = broker(1);
-    auto socket = connect(edge_client, node);
-    if (!socket) return false;
-    auto reply = edge_client.subscribe(node, core::SubscribeRequest{*socket, channel, "", "", true, from});
-    if (!reply) return fail("a resuming subscribe at the retention edge got no answer");
-    if (reply->status != core::Status::ok) return fail("a resuming subscribe at the retention edge was refused");
-    bool missed = false;
-    std::vector<std::uint64_t> seqs;
-    auto take = [&](const core::Message& m) {
-      if (const auto* e = std::get_if<core::EventMessage>(&m); e != nullptr && e->channel == channel) {
-        seqs.push_back(e->seq);
-      } else if (const auto* n = std::get_if<core::MissedEvents>(&m); n != nullptr && n->channel == channel) {
-        missed = true;
-      }
-    };
-    poll_until(edge_client, take, [&] { return !seqs.empty() && seqs.back() == last; });
+    auto got = resume_from(20'010, broker(1), channel, from, last, " at the retention edge", true);
+    if (!got) return false;
+    const bool missed = got->missed.has_value();
+    const std::vector<std::uint64_t>& seqs = got->seqs;
     if (missed) {
       return fail(fmt::format("resumed from seq {}, {} events back (the channel retains {}): a missed-events notice "
                               "came", from, retained, retained));
@@ -611,8 +584,43 @@ class Prober {
                               from, retained, retained, seqs.size(), seqs.empty() ? 0 : seqs.front(),
                               seqs.empty() ? 0 : seqs.back()));
     }
-    edge_client.disconnect(node, *socket);
     return true;
+  }
+
+  struct Resumed {
+    std::optional<core::MissedEvents> missed;  // the first notice
+    std::vector<std::uint64_t> seqs;           // the events, as they came
+  };
+  // A new connection (client `client_id`) at `node` resumes `channel` from `from_seq` and
+  // collects what arrives until seq `last` does or the bound passes, then disconnects if
+  // asked. nullopt (the failure noted) if the subscribe is not answered or refused; `what`
+  // names the probe.
+  std::optional<Resumed> resume_from(std::uint64_t client_id, core::NodeId node, const std::string& channel,
+                                     std::uint64_t from_seq, std::uint64_t last, const char* what,
+                                     bool disconnect) {
+    core::BrokerClient client(env_, config(true), client_id);
+    auto socket = connect(client, node);
+    if (!socket) return std::nullopt;
+    auto reply = client.subscribe(node, core::SubscribeRequest{*socket, channel, "", "", true, from_seq});
+    if (!reply) {
+      fail(fmt::format("a resuming subscribe{} got no answer", what));
+      return std::nullopt;
+    }
+    if (reply->status != core::Status::ok) {
+      fail(fmt::format("a resuming subscribe{} was refused", what));
+      return std::nullopt;
+    }
+    Resumed got;
+    auto take = [&](const core::Message& m) {
+      if (const auto* e = std::get_if<core::EventMessage>(&m); e != nullptr && e->channel == channel) {
+        got.seqs.push_back(e->seq);
+      } else if (const auto* n = std::get_if<core::MissedEvents>(&m); n != nullptr && n->channel == channel) {
+        if (!got.missed) got.missed = *n;
+      }
+    };
+    poll_until(client, take, [&] { return !got.seqs.empty() && got.seqs.back() == last; });
+    if (disconnect) client.disconnect(node, *socket);
+    return got;
   }
 
   sim::World& world_;

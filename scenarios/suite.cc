@@ -5,8 +5,8 @@
 namespace simbus::scenarios {
 namespace {
 
-std::vector<Suite>& suites() {
-  static std::vector<Suite> all = {
+std::vector<Suite> make_suites() {
+  std::vector<Suite> all = {
       {"smoke",
        "seconds: every runtime scenario on a few seeds, every broker scenario on one to three",
        {
@@ -45,11 +45,6 @@ std::vector<Suite>& suites() {
            {"crash-after-vote", {}, 20, ""},
            {"big-cluster", {}, 2, ""},
            {"storage-crash", {}, 20, ""},
-           {"pingpong", {}, 10, ""},
-           {"pingpong", {{"dedup", "0"}}, 10, "exactly-once"},
-           {"mutex-counter", {}, 10, ""},
-           {"racy-counter", {}, 20, "lost-update"},
-           {"philosophers", {}, 100, "deadlock"},
        }},
       {"runtime",
        "a second: the runtime scenarios alone (no broker), for the scheduler and its strategies",
@@ -131,6 +126,20 @@ std::vector<Suite>& suites() {
            {"philosophers", {{"n", "7"}, {"meals", "2"}}, 20000, "deadlock"},
        }},
   };
+  // smoke ends with the runtime suite's entries (written once, in the runtime suite).
+  Suite* smoke = nullptr;
+  const Suite* runtime = nullptr;
+  for (Suite& suite : all) {
+    if (suite.name == "smoke") smoke = &suite;
+    if (suite.name == "runtime") runtime = &suite;
+  }
+  SIMBUS_ASSERT(smoke != nullptr && runtime != nullptr);
+  smoke->entries.insert(smoke->entries.end(), runtime->entries.begin(), runtime->entries.end());
+  return all;
+}
+
+std::vector<Suite>& suites() {
+  static std::vector<Suite> all = make_suites();
   return all;
 }
 
