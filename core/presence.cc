@@ -94,9 +94,4 @@ std::vector<Member> PresenceMembers::list() const {
   return out;
 }
 
-std::uint32_t PresenceMembers::connections(const std::string& user_id) const {
-  auto it = members_.find(user_id);
-  return it == members_.end() ? 0 : it->second.connections;
-}
-
 }  // namespace simbus::core

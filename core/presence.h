@@ -31,7 +31,6 @@ class PresenceMembers {
   bool remove_all(const std::string& user_id);
   std::size_t size() const { return members_.size(); }
   std::vector<Member> list() const;
-  std::uint32_t connections(const std::string& user_id) const;
 
   struct Entry {
     std::string user_info;
