@@ -552,7 +552,9 @@ void register_scenarios() {
       const std::vector<std::pair<std::string, std::string>> whole_log = {{"snapshot_threshold", "1000000"}};
       smoke.push_back({v.name, whole_log, 2, ""});
       ci.push_back({v.name, whole_log, v.ci_seeds, ""});
-      nightly.push_back({v.name, whole_log, 2'000, ""});
+      // Its 2,000 nightly seeds include 1321, where 0.15.0 loses a committed entry (finding 7:
+      // a follower's heartbeat answer vouches for its unverified last index): expected there.
+      nightly.push_back({v.name, whole_log, 2'000, "raft-leader-completeness"});
       continue;
     }
     smoke.push_back({v.name, {}, 2, ""});
