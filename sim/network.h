@@ -93,6 +93,7 @@ class Network {
  private:
   struct Mailbox {
     std::deque<Datagram> queue;
+    std::uint64_t queued = 0;  // queue.size(), for the receiver's Waiter::nonzero
     ObjectId object = kNoObject;
   };
   void grow(std::size_t nodes);
