@@ -93,7 +93,6 @@ class Network {
  private:
   struct Mailbox {
     std::deque<Datagram> queue;
-    std::uint64_t queued = 0;  // queue.size(), for the receiver's Waiter::nonzero
     ObjectId object = kNoObject;
   };
   void grow(std::size_t nodes);

@@ -505,7 +505,7 @@ void World::collect_enabled() {
   for (const auto& owned : fibers_) {
     Fiber& f = *owned;
     bool timeout = false;
-    if (f.waiter.ready != nullptr && !waiter_ready(f.waiter)) [[unlikely]] {
+    if (f.waiter.ready != nullptr && !f.waiter.ready(f.waiter.object)) [[unlikely]] {
       if (f.deadline_us == kNever) continue;
       if (!options_.systematic && f.deadline_us > now_us_) continue;
       timeout = true;
@@ -556,7 +556,7 @@ std::int64_t World::next_wake_us() const {
 // Inlined into run(): a return from here would follow the switch back from the fiber, and
 // the return-address stack, holding the fiber's frames, mispredicts it.
 [[gnu::always_inline]] inline void World::run_fiber(Fiber& fiber) {
-  fiber.timed_out = fiber.waiter.ready != nullptr && !waiter_ready(fiber.waiter);
+  fiber.timed_out = fiber.waiter.ready != nullptr && !fiber.waiter.ready(fiber.waiter.object);
   if (fiber.timed_out && fiber.deadline_us > now_us_) {
     SIMBUS_ASSERT(options_.systematic);
     now_us_ = fiber.deadline_us;  // systematic mode: time jumps to the chosen timeout

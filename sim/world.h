@@ -99,17 +99,7 @@ struct Waiter {
   bool (*ready)(const void* object) = nullptr;     // nullptr: always ready
   FiberId (*owner)(const void* object) = nullptr;  // nullptr or 0: nobody in particular
   const void* object = nullptr;
-  // Optional, with `ready`: a count the object keeps such that ready(object) is exactly
-  // *nonzero != 0. The scheduler tests every waiting fiber at every step; a load is cheaper
-  // than the indirect call (a mailbox's wait was 5% of a broker run).
-  const std::uint64_t* nonzero = nullptr;
 };
-
-// Whether `w` lets its fiber go on (a fiber with no waiter always may).
-inline bool waiter_ready(const Waiter& w) {
-  if (w.nonzero != nullptr) return *w.nonzero != 0;
-  return w.ready == nullptr || w.ready(w.object);
-}
 
 class World {
  public:
