@@ -37,6 +37,7 @@
 #include "core/channels.h"
 #include "core/client.h"
 #include "core/presence.h"
+#include "checkers/liveness.h"
 #include "scenarios/broker_cluster.h"
 #include "scenarios/broker_edge.h"
 #include "scenarios/sim_env.h"
@@ -126,12 +127,15 @@ namespace {
 constexpr std::int64_t kAnswerBoundUs = 2'000'000;  // fault-free: a notice arrives well within this
 constexpr std::int64_t kPollSliceUs = 20'000;
 constexpr std::size_t kRandomNames = 12;
+constexpr std::size_t kUnansweredKeptMax = 1024;
 constexpr std::size_t kRandomNameBytesMax = 12;
 
 // What the prober found; judged at the end of the run.
 struct ProbeResult {
   std::string failure;  // the first one
   bool done = false;
+  std::int64_t warmed_up_us = -1;  // when the first request was answered (a leader known)
+  std::vector<checkers::UnansweredAttempt> unanswered;  // the prober's timed-out attempts
 };
 
 bool starts_with(const std::string& s, std::string_view prefix) { return s.rfind(prefix, 0) == 0; }
@@ -175,13 +179,9 @@ class Prober {
     core::ClientConfig c;
     c.brokers = brokers_;
     c.ordered = ordered;
-    // Once the first leader answered, a fault-free cluster owes every attempt an answer
-    // within the timeout: one the client's retry rescued is still a lost request or reply.
+    // Judged at the end (checkers::check_attempts_answered), from the first answer on.
     c.on_timeout = [this](std::string_view request, std::int64_t sent_us) {
-      if (!warmed_up_) return;
-      fail(fmt::format("a {} request sent at {} us got no answer within the client's timeout (a retry may have "
-                       "hidden it)",
-                       request, sent_us));
+      if (result_.unanswered.size() < kUnansweredKeptMax) result_.unanswered.push_back({std::string(request), sent_us});
     };
     return c;
   }
@@ -216,7 +216,7 @@ class Prober {
     if (!reply) return fail("the first channel-info request, sent while the cluster elected its first leader, "
                             "got no answer within the client's retry budget");
     if (reply->status != core::Status::ok) return fail("channel_info('edge-warmup') was refused");
-    warmed_up_ = true;
+    result_.warmed_up_us = world_.now_us();
     return true;
   }
 
@@ -629,7 +629,6 @@ class Prober {
   ProbeResult& result_;
   core::AppCredentials app_;
   std::unique_ptr<core::BrokerClient> publisher_;
-  bool warmed_up_ = false;  // the first request was answered: the cluster has a leader
 };
 
 }  // namespace
@@ -660,8 +659,16 @@ void add_prober_scenario(const char* name, const char* description, bool limits_
       Prober(ctx.world, self, brokers, *result).run(limits_only);
     });
     ctx.at_end([&ctx, result] {
+      // Once the first request was answered, a fault-free cluster owes every attempt an
+      // answer within the timeout: one the client's retry rescued is still a lost message.
+      const auto answered =
+          result->warmed_up_us < 0
+              ? checkers::CheckReport{}
+              : checkers::check_attempts_answered(result->unanswered, result->warmed_up_us, "us after the first answer");
       if (!result->failure.empty()) {
         ctx.fail("protocol", result->failure);
+      } else if (!answered.ok()) {
+        ctx.fail(answered.violations.front().checker, answered.violations.front().message);
       } else if (!result->done) {
         ctx.fail("liveness", "the prober did not finish its probes before the end of the run");
       }
