@@ -5,8 +5,16 @@
 
 namespace simbus::core {
 
+namespace {
+constexpr std::uint64_t checksum_seed = 0x73696d6275735f31ULL;
+}
+
 std::uint64_t checksum64(std::span<const std::uint8_t> data) {
-  return hash_bytes(data.data(), data.size(), 0x73696d6275735f31ULL);
+  return digest_bytes(data.data(), data.size(), checksum_seed);
+}
+
+std::uint64_t checksum64_fnv(std::span<const std::uint8_t> data) {
+  return hash_bytes(data.data(), data.size(), checksum_seed);
 }
 
 void Writer::u32(std::uint32_t v) {
@@ -157,7 +165,8 @@ DecodeError unframe(std::span<const std::uint8_t> in, Unframed& out) {
   Reader r(in);
   const std::uint16_t magic = static_cast<std::uint16_t>(r.u8() | (r.u8() << 8));
   if (magic != frame_magic) return DecodeError::bad_magic;
-  if (r.u8() != wire_version) return DecodeError::bad_version;
+  const std::uint8_t version = r.u8();
+  if (version != wire_version && version != wire_version_fnv) return DecodeError::bad_version;
   const std::uint8_t kind = r.u8();
   const std::uint32_t length = r.u32();
   if (length > frame_bytes_max) return DecodeError::bad_length;
@@ -167,7 +176,10 @@ DecodeError unframe(std::span<const std::uint8_t> in, Unframed& out) {
   const std::size_t checked = frame_header_bytes + length;
   Reader tail(in.subspan(checked));
   const std::uint64_t sum = tail.u64();
-  if (sum != checksum64(in.first(checked))) return DecodeError::bad_checksum;
+  const auto covered = in.first(checked);
+  if (sum != (version == wire_version ? checksum64(covered) : checksum64_fnv(covered))) {
+    return DecodeError::bad_checksum;
+  }
   out.kind = kind;
   out.body = in.subspan(frame_header_bytes, length);
   return DecodeError::none;

@@ -20,11 +20,16 @@ inline constexpr std::size_t string_bytes_max = frame_bytes_max - 4096;
 inline constexpr std::size_t frame_header_bytes = 2 + 1 + 1 + 4;  // magic, version, kind, len
 inline constexpr std::size_t frame_checksum_bytes = 8;
 inline constexpr std::uint16_t frame_magic = 0x5342;  // "SB"
-inline constexpr std::uint8_t wire_version = 1;
+// Version 2 checksums with digest_bytes (base/hash.h); version 1, FNV-1a byte by byte, is
+// still read, so a data directory written before the change recovers as it was.
+inline constexpr std::uint8_t wire_version = 2;
+inline constexpr std::uint8_t wire_version_fnv = 1;
 static_assert(string_bytes_max < frame_bytes_max);
 static_assert(string_bytes_max >= (1 << 20));
 
 std::uint64_t checksum64(std::span<const std::uint8_t> data);
+// The checksum a version-1 frame carries.
+std::uint64_t checksum64_fnv(std::span<const std::uint8_t> data);
 
 class Writer {
  public:

@@ -76,7 +76,7 @@ void Disk::write(const std::string& name, std::uint64_t offset, std::span<const 
   apply(f.current, op, op.bytes.size());
   f.unsynced.push_back(std::move(op));
   stats_.writes += 1;
-  world_.note(hash_bytes(data.data(), data.size(), offset));
+  world_.note(digest_bytes(data.data(), data.size(), offset));
 }
 
 void Disk::truncate(const std::string& name, std::uint64_t size) {

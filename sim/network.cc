@@ -115,7 +115,7 @@ void Network::send(NodeIndex to, std::vector<std::uint8_t> payload) {
   grow(world_.node_count());
   world_.point({ActionKind::kNetSend, hash_combine(0x5e4d, link(from, to)), Access::kWrite});
   stats_.sent += 1;
-  world_.note(hash_bytes(payload.data(), payload.size(), link(from, to)));
+  world_.note(digest_bytes(payload.data(), payload.size(), link(from, to)));
   if (!link_up(from, to) || world_.draw_chance(DataTag::kDrop, config_.drop_per_million, 1'000'000)) {
     stats_.dropped += 1;
     return;
@@ -274,7 +274,7 @@ bool Network::stream_send(StreamId stream, std::vector<std::uint8_t> payload) {
     return false;
   }
   stats_.sent += 1;
-  world_.note(hash_bytes(payload.data(), payload.size(), stream));
+  world_.note(digest_bytes(payload.data(), payload.size(), stream));
   // In order: never earlier than the previous payload in this direction.
   const std::int64_t at_us = std::max(world_.now_us() + draw_latency_us(), s->last_arrival_us[other]);
   s->last_arrival_us[other] = at_us;

@@ -73,6 +73,55 @@ TEST(Codec, EverySingleBitFlipIsRejected) {
   }
 }
 
+// Bytes an earlier build (wire version 1, FNV-1a checksums) wrote for
+// PublishRequest{9, 2, {"a"}, "e", "d", ""}: data directories and peers of that version are
+// still read.
+TEST(Codec, VersionOneFramesStillDecode) {
+  const Bytes v1 = {0x42, 0x53, 0x01, 0x01, 0x28, 0x00, 0x00, 0x00, 0x10, 0x09, 0x00, 0x00, 0x00, 0x00,
+                    0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
+                    0x00, 0x01, 0x00, 0x00, 0x00, 0x61, 0x01, 0x00, 0x00, 0x00, 0x65, 0x01, 0x00, 0x00,
+                    0x00, 0x64, 0x00, 0x00, 0x00, 0x00, 0x41, 0x56, 0x54, 0x1a, 0xc0, 0xf2, 0xfe, 0x14};
+  Message back;
+  ASSERT_EQ(decode_message(v1, back), DecodeError::none);
+  ASSERT_TRUE(std::holds_alternative<PublishRequest>(back));
+  EXPECT_EQ(std::get<PublishRequest>(back).request_no, 2u);
+  // Written again, it is a version-2 frame of the same body.
+  const Bytes v2 = encode_message(back);
+  ASSERT_EQ(v2.size(), v1.size());
+  EXPECT_EQ(v2[2], wire_version);
+  EXPECT_TRUE(std::equal(v1.begin() + 3, v1.end() - 8, v2.begin() + 3));
+  // A version-1 frame checked as version 2 (and the reverse) is refused: one checksum per
+  // version, never either.
+  Bytes relabelled = v1;
+  relabelled[2] = wire_version;
+  EXPECT_EQ(decode_message(relabelled, back), DecodeError::bad_checksum);
+  relabelled = v2;
+  relabelled[2] = wire_version_fnv;
+  EXPECT_EQ(decode_message(relabelled, back), DecodeError::bad_checksum);
+  for (std::uint8_t version : {0, 3, 255}) {
+    relabelled[2] = version;
+    EXPECT_EQ(decode_message(relabelled, back), DecodeError::bad_version);
+  }
+}
+
+// digest_bytes' promise: a change confined to one 8-byte word (any bits, any word, the
+// zero-padded tail included) always changes the checksum.
+RC_GTEST_PROP(Codec, ChecksumSeesEveryChangeWithinOneWord,
+              (std::vector<std::uint8_t> data, std::uint64_t mask, std::size_t where)) {
+  RC_PRE(!data.empty());
+  const std::size_t word = (where % data.size()) / 8;
+  const std::size_t end = std::min(data.size(), word * 8 + 8);
+  std::vector<std::uint8_t> changed = data;
+  bool any = false;
+  for (std::size_t i = word * 8; i < end; ++i) {
+    const auto m = static_cast<std::uint8_t>(mask >> (8 * (i - word * 8)));
+    changed[i] ^= m;
+    any = any || m != 0;
+  }
+  RC_PRE(any);
+  RC_ASSERT(checksum64(data) != checksum64(changed));
+}
+
 TEST(Codec, WellFramedGarbageIsRejected) {
   // A valid frame around bodies that lie: a huge count, a bad variant index, a bad enum.
   Writer huge;
