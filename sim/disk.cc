@@ -33,7 +33,7 @@ void Disk::io_point(ActionKind kind, const File& f, Access access) {
   const std::int64_t latency_us =
       config_.latency_us_min + static_cast<std::int64_t>(world_.draw_below(DataTag::kDiskLatency, span));
   // The operation happens when its latency has passed: a timed wait on the file.
-  world_.wait({kind, f.object, access}, Waiter{&never_ready, nullptr, nullptr}, world_.now_us() + latency_us);
+  world_.wait({kind, f.object, access}, Waiter{&never_ready, nullptr, nullptr, true}, world_.now_us() + latency_us);
 }
 
 void Disk::apply(std::vector<std::uint8_t>& image, const Op& op, std::size_t bytes_landed) {

@@ -150,6 +150,7 @@ void Network::deliver_later(Datagram datagram, std::int64_t at_us) {
     }
     stats_.delivered += 1;
     target.queue.push_back(std::move(d));
+    world_.notify(&target);
   });
 }
 
@@ -159,12 +160,14 @@ std::optional<Datagram> Network::receive(std::int64_t timeout_us) {
   Waiter waiter;
   waiter.ready = [](const void* o) { return !static_cast<const Mailbox*>(o)->queue.empty(); };
   waiter.object = &box;
+  waiter.notifies = true;  // every change to box.queue is followed by world_.notify(&box)
   const std::int64_t deadline_us =
       timeout_us >= World::kNever - world_.now_us() ? World::kNever : world_.now_us() + std::max<std::int64_t>(timeout_us, 0);
   const bool ready = world_.wait({ActionKind::kNetRecv, box.object, Access::kWrite}, waiter, deadline_us);
   if (!ready || box.queue.empty()) return std::nullopt;
   Datagram d = std::move(box.queue.front());
   box.queue.pop_front();
+  world_.notify(&box);  // another fiber of this node may wait on the same mailbox
   return d;
 }
 
@@ -176,6 +179,7 @@ void Network::on_crash(NodeIndex node) {
   Mailbox& box = mailbox(node);
   stats_.dropped += box.queue.size();
   box.queue.clear();
+  world_.notify(&box);
   for (auto& [id, s] : streams_) {
     if (s->end[0] == node || s->end[1] == node) s->broken = true;
   }

@@ -96,6 +96,7 @@ struct World::Fiber {
   std::uint32_t draws = 0;
   std::uint32_t objects = 0;
   bool killing = false;  // its node crashed: the stack is being unwound
+  std::uint32_t parked_index = kNotParked;  // its entry in parked_, or not parked
   std::uint64_t spawn_index = 0;  // global spawn order: children unwind before parents
   Prng data;
 };
@@ -322,6 +323,9 @@ FiberId World::spawn(NodeIndex node, std::string name, std::function<void()> bod
   auto pos = std::lower_bound(fibers_.begin(), fibers_.end(), id,
                               [](const std::unique_ptr<Fiber>& f, FiberId v) { return f->id < v; });
   fibers_.insert(pos, std::move(fiber));
+  auto slot = std::lower_bound(candidates_.begin(), candidates_.end(), id,
+                               [](const Fiber* f, FiberId v) { return f->id < v; });
+  candidates_.insert(slot, raw);
   return id;
 }
 
@@ -374,7 +378,7 @@ void World::sleep_for_us(std::int64_t duration_us) {
     yield();
     return;
   }
-  wait({ActionKind::kSleep, kNoObject, Access::kNone}, Waiter{&never_ready, nullptr, nullptr},
+  wait({ActionKind::kSleep, kNoObject, Access::kNone}, Waiter{&never_ready, nullptr, nullptr, true},
        now_us_ + duration_us);
 }
 
@@ -498,24 +502,92 @@ bool World::skip(const std::string& key) {
   return std::binary_search(options_.skip.begin(), options_.skip.end(), key);
 }
 
+void World::notify(const void* object) {
+  for (std::size_t i = 0; i < parked_.size();) {
+    if (parked_[i].object == object) {
+      unpark(i);  // parked_[i] is now another entry
+    } else {
+      ++i;
+    }
+  }
+}
+
+void World::park(Fiber& fiber) {
+  SIMBUS_ASSERT(fiber.parked_index == kNotParked);
+  SIMBUS_ASSERT(fiber.waiter.notifies && !options_.systematic);
+  SIMBUS_ASSERT(parked_.size() < kFibersMax);
+  fiber.parked_index = static_cast<std::uint32_t>(parked_.size());
+  parked_.push_back(Parked{fiber.waiter.object, fiber.deadline_us, &fiber});
+}
+
+void World::unpark(std::size_t index) {
+  SIMBUS_ASSERT(index < parked_.size());
+  Fiber* fiber = parked_[index].fiber;
+  SIMBUS_ASSERT(fiber->parked_index == index);
+  parked_[index] = parked_.back();
+  parked_[index].fiber->parked_index = static_cast<std::uint32_t>(index);
+  parked_.pop_back();
+  fiber->parked_index = kNotParked;
+  auto slot = std::lower_bound(candidates_.begin(), candidates_.end(), fiber->id,
+                               [](const Fiber* f, FiberId v) { return f->id < v; });
+  SIMBUS_ASSERT(slot == candidates_.end() || (*slot)->id != fiber->id);
+  candidates_.insert(slot, fiber);
+}
+
+void World::forget(Fiber& fiber) {
+  if (fiber.parked_index != kNotParked) {
+    unpark(fiber.parked_index);  // back among the candidates, erased from there below
+  }
+  auto slot = std::lower_bound(candidates_.begin(), candidates_.end(), fiber.id,
+                               [](const Fiber* f, FiberId v) { return f->id < v; });
+  SIMBUS_ASSERT(slot != candidates_.end() && *slot == &fiber);
+  candidates_.erase(slot);
+}
+
+// Every step evaluates the candidates only: a parked fiber's ready() is false until its
+// object notifies, and its deadline is ahead, so it would not be enabled. The candidates
+// keep fibers_' order, so the strategy sees the list a scan of every fiber gives.
 void World::collect_enabled() {
+  SIMBUS_ASSERT(candidates_.size() + parked_.size() == fibers_.size());
   enabled_.clear();
   enabled_fibers_.clear();
   enabled_events_.clear();
-  for (const auto& owned : fibers_) {
-    Fiber& f = *owned;
-    bool timeout = false;
-    if (f.waiter.ready != nullptr && !f.waiter.ready(f.waiter.object)) [[unlikely]] {
-      if (f.deadline_us == kNever) continue;
-      if (!options_.systematic && f.deadline_us > now_us_) continue;
-      timeout = true;
+  for (std::size_t i = 0; i < parked_.size();) {
+    if (parked_[i].deadline_us <= now_us_) {
+      unpark(i);
+    } else {
+      ++i;
     }
+  }
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < candidates_.size(); ++i) {
+    Fiber& f = *candidates_[i];
+    bool timeout = false;
+    bool blocked = false;
+    if (f.waiter.ready != nullptr && !f.waiter.ready(f.waiter.object)) [[unlikely]] {
+      if (f.deadline_us == kNever || (!options_.systematic && f.deadline_us > now_us_)) {
+        if (f.waiter.notifies && !options_.systematic) {
+          park(f);
+          continue;
+        }
+        blocked = true;
+      } else {
+        timeout = true;
+      }
+    }
+    if (kept != i) candidates_[kept] = &f;  // closes the gap a parked fiber left
+    kept += 1;
+    if (blocked) continue;
     // nodes_paused_ first: the node's flag is two loads away, and almost no run pauses one.
     if (nodes_paused_ != 0 && f.node != kControlNode && nodes_[f.node]->paused) [[unlikely]] continue;
     enabled_.push_back(f.next);
     enabled_.back().timeout = timeout;
     enabled_fibers_.push_back(&f);
   }
+  if (kept != candidates_.size()) candidates_.resize(kept);
+#ifndef NDEBUG
+  SIMBUS_ASSERT(enabled_as_full_scan());
+#endif
   if (options_.systematic) {
     for (Event* e : systematic_events_) {
       EnabledAction& a = enabled_.emplace_back();
@@ -528,6 +600,26 @@ void World::collect_enabled() {
       enabled_events_.push_back(e);
     }
   }
+}
+
+// The enabled fibers as evaluating every fiber's wait gives them, against enabled_fibers_:
+// checked in builds with assertions (the sanitizer tree), since a change that forgets to
+// notify would otherwise show only as a changed schedule.
+bool World::enabled_as_full_scan() const {
+  std::size_t at = 0;
+  for (const auto& owned : fibers_) {
+    const Fiber& f = *owned;
+    bool timeout = false;
+    if (f.waiter.ready != nullptr && !f.waiter.ready(f.waiter.object)) {
+      if (f.deadline_us == kNever) continue;
+      if (!options_.systematic && f.deadline_us > now_us_) continue;
+      timeout = true;
+    }
+    if (f.node != kControlNode && nodes_[f.node]->paused) continue;
+    if (at >= enabled_fibers_.size() || enabled_fibers_[at] != &f || enabled_[at].timeout != timeout) return false;
+    at += 1;
+  }
+  return at == enabled_fibers_.size();
 }
 
 bool World::fire_due_events() {
@@ -543,11 +635,15 @@ bool World::fire_due_events() {
   return fired;
 }
 
-// Every time skip scans every fiber: the node's paused flag (two loads away) is read only
-// for a deadline that would lower the minimum, which few do.
+// Every time skip reads every fiber's deadline (parked_ holds its parked fibers' own): the
+// node's paused flag (two loads away) is read only for a deadline that would lower the
+// minimum, which few do.
 std::int64_t World::next_wake_us() const {
   std::int64_t next = events_.empty() ? kNever : events_.top()->at_us;
-  for (const auto& f : fibers_) {
+  for (const Parked& p : parked_) {
+    if (p.deadline_us < next && (nodes_paused_ == 0 || !nodes_[p.fiber->node]->paused)) next = p.deadline_us;
+  }
+  for (const Fiber* f : candidates_) {
     if (f->deadline_us < next && (nodes_paused_ == 0 || !nodes_[f->node]->paused)) next = f->deadline_us;
   }
   return next;
@@ -588,6 +684,7 @@ void World::finish_fiber(Fiber& fiber) {
                               [](const std::unique_ptr<Fiber>& f, FiberId v) { return f->id < v; });
   SIMBUS_ASSERT(pos != fibers_.end());
   SIMBUS_ASSERT((*pos)->id == id);
+  forget(fiber);
   fibers_.erase(pos);
 }
 
@@ -601,6 +698,7 @@ void World::kill_fibers_where(const std::function<bool(const Fiber&)>& doomed_if
   std::vector<std::unique_ptr<Fiber>> doomed;
   for (auto it = fibers_.begin(); it != fibers_.end();) {
     if (doomed_if(**it)) {
+      forget(**it);
       finished_.insert((*it)->id);
       doomed.push_back(std::move(*it));
       it = fibers_.erase(it);

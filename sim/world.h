@@ -95,10 +95,15 @@ struct RunOutcome {
 
 // A fiber's readiness test while it waits: `ready(object)`; `owner(object)` names the
 // fiber holding the resource, for the deadlock report's wait-for graph.
+// `notifies`: the object calls World::notify(object) after every change that can alter
+// ready(object) (or never changes, as a sleep's). The world then evaluates ready() once
+// and sets the fiber aside until a notify or its deadline, instead of every step; other
+// waits are evaluated every step.
 struct Waiter {
   bool (*ready)(const void* object) = nullptr;     // nullptr: always ready
   FiberId (*owner)(const void* object) = nullptr;  // nullptr or 0: nobody in particular
   const void* object = nullptr;
+  bool notifies = false;
 };
 
 class World {
@@ -157,6 +162,9 @@ class World {
   void yield() { point({ActionKind::kYield, kNoObject, Access::kNone}); }
   void sleep_for_us(std::int64_t duration_us);
   void join(FiberId id);
+  // Wakes the waits on `object` whose Waiter has `notifies`: their ready() is evaluated
+  // again at the next step. Costs no step; callable from fibers, events and setup.
+  void notify(const void* object);
 
   // --- time and events
   std::int64_t now_us() const { return now_us_; }
@@ -231,8 +239,21 @@ class World {
     bool operator()(const Event* a, const Event* b) const;
   };
 
+  // A fiber whose notifying wait is not ready and whose deadline is ahead: not evaluated
+  // until notify(object) or the deadline.
+  struct Parked {
+    const void* object = nullptr;
+    std::int64_t deadline_us = kNever;
+    Fiber* fiber = nullptr;
+  };
+  static constexpr std::uint32_t kNotParked = UINT32_MAX;
+
   Fiber* find_fiber(FiberId id) const;
   void collect_enabled();
+  void park(Fiber& fiber);
+  void unpark(std::size_t index);
+  void forget(Fiber& fiber);  // takes a finished or killed fiber out of candidates_/parked_
+  bool enabled_as_full_scan() const;
   void set_paused(Node& node, bool paused);
   bool fire_due_events();
   std::int64_t next_wake_us() const;
@@ -266,6 +287,11 @@ class World {
   std::priority_queue<Event*, std::vector<Event*>, EventOrder> events_;
   std::uint64_t event_seq_ = 0;
   std::vector<Event*> systematic_events_;  // systematic mode: pending events, in seq order
+
+  // Every live fiber is in exactly one of these. candidates_ (sorted by id, as fibers_)
+  // are evaluated every step; parked_ (unordered) only when notified or due.
+  std::vector<Fiber*> candidates_;
+  std::vector<Parked> parked_;
 
   std::vector<EnabledAction> enabled_;
   std::vector<Fiber*> enabled_fibers_;
