@@ -278,6 +278,8 @@ void World::set_clock(NodeIndex node, std::int64_t skew_us, std::int64_t drift_p
 std::int64_t World::node_now_us(NodeIndex node) const {
   SIMBUS_ASSERT(node < nodes_.size());
   const Node& n = *nodes_[node];
+  // Most nodes do not drift: two 64-bit divisions saved on a call every receive makes.
+  if (n.clock_drift_ppm == 0) return now_us_ + n.clock_skew_us;
   // Integer arithmetic only: the reading must be the same on every compiler.
   const std::int64_t drift_us = now_us_ / 1'000'000 * n.clock_drift_ppm +
                                 (now_us_ % 1'000'000) * n.clock_drift_ppm / 1'000'000;
@@ -518,12 +520,23 @@ void World::park(Fiber& fiber) {
   SIMBUS_ASSERT(parked_.size() < kFibersMax);
   fiber.parked_index = static_cast<std::uint32_t>(parked_.size());
   parked_.push_back(Parked{fiber.waiter.object, fiber.deadline_us, &fiber});
+  if (!parked_due_stale_) parked_due_us_ = std::min(parked_due_us_, fiber.deadline_us);
+}
+
+std::int64_t World::parked_due_us() {
+  if (parked_due_stale_) {
+    parked_due_us_ = kNever;
+    for (const Parked& p : parked_) parked_due_us_ = std::min(parked_due_us_, p.deadline_us);
+    parked_due_stale_ = false;
+  }
+  return parked_due_us_;
 }
 
 void World::unpark(std::size_t index) {
   SIMBUS_ASSERT(index < parked_.size());
   Fiber* fiber = parked_[index].fiber;
   SIMBUS_ASSERT(fiber->parked_index == index);
+  if (parked_[index].deadline_us == parked_due_us_) parked_due_stale_ = true;
   parked_[index] = parked_.back();
   parked_[index].fiber->parked_index = static_cast<std::uint32_t>(index);
   parked_.pop_back();
@@ -552,11 +565,13 @@ void World::collect_enabled() {
   enabled_.clear();
   enabled_fibers_.clear();
   enabled_events_.clear();
-  for (std::size_t i = 0; i < parked_.size();) {
-    if (parked_[i].deadline_us <= now_us_) {
-      unpark(i);
-    } else {
-      ++i;
+  if (parked_due_us() <= now_us_) {
+    for (std::size_t i = 0; i < parked_.size();) {
+      if (parked_[i].deadline_us <= now_us_) {
+        unpark(i);
+      } else {
+        ++i;
+      }
     }
   }
   std::size_t kept = 0;
@@ -635,13 +650,17 @@ bool World::fire_due_events() {
   return fired;
 }
 
-// Every time skip reads every fiber's deadline (parked_ holds its parked fibers' own): the
-// node's paused flag (two loads away) is read only for a deadline that would lower the
-// minimum, which few do.
-std::int64_t World::next_wake_us() const {
+// The earliest deadline of a fiber on a running node, or event. While no node is paused,
+// parked_'s earliest is kept; otherwise its entries are read, and a node's paused flag
+// (two loads away) only for a deadline that would lower the minimum, which few do.
+std::int64_t World::next_wake_us() {
   std::int64_t next = events_.empty() ? kNever : events_.top()->at_us;
-  for (const Parked& p : parked_) {
-    if (p.deadline_us < next && (nodes_paused_ == 0 || !nodes_[p.fiber->node]->paused)) next = p.deadline_us;
+  if (nodes_paused_ == 0) {
+    next = std::min(next, parked_due_us());
+  } else {
+    for (const Parked& p : parked_) {
+      if (p.deadline_us < next && !nodes_[p.fiber->node]->paused) next = p.deadline_us;
+    }
   }
   for (const Fiber* f : candidates_) {
     if (f->deadline_us < next && (nodes_paused_ == 0 || !nodes_[f->node]->paused)) next = f->deadline_us;

@@ -256,7 +256,8 @@ class World {
   bool enabled_as_full_scan() const;
   void set_paused(Node& node, bool paused);
   bool fire_due_events();
-  std::int64_t next_wake_us() const;
+  std::int64_t next_wake_us();
+  std::int64_t parked_due_us();  // the earliest deadline in parked_ (kNever: none)
   void run_fiber(Fiber& fiber);
   void run_event(Event& event);
   void finish_fiber(Fiber& fiber);
@@ -292,6 +293,10 @@ class World {
   // are evaluated every step; parked_ (unordered) only when notified or due.
   std::vector<Fiber*> candidates_;
   std::vector<Parked> parked_;
+  // The earliest deadline in parked_, exact unless parked_due_stale_ (an entry holding it
+  // left): most steps then skip parked_ altogether.
+  std::int64_t parked_due_us_ = kNever;
+  bool parked_due_stale_ = false;
 
   std::vector<EnabledAction> enabled_;
   std::vector<Fiber*> enabled_fibers_;
