@@ -83,6 +83,11 @@ constexpr std::array<BugInfo, bug_count> table{{
      "The channel-state snapshot leaves out presence members: a replica restored from it "
      "(a restart, or a follower catching up) lists none while the others list them.",
      "replica-agreement (two replicas at one applied index differ)"},
+    {Bug::node_up_expires_others, "node_up_expires_others",
+     "A restarted node's first op (its node-up) removes, besides its own older connections, "
+     "every connection of an older incarnation number on any node: clients of nodes that "
+     "never went down lose their subscriptions, silently.",
+     "subscription-lost (a node's open connection lost a subscription it never left)"},
 }};
 
 constexpr bool table_in_enum_order() {

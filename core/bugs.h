@@ -31,6 +31,7 @@ enum class Bug : std::size_t {
   read_answered_on_heartbeat,
   close_not_replicated,
   snapshot_omits_members,
+  node_up_expires_others,
   count,  // not a bug: the number of switches
 };
 

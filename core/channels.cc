@@ -379,7 +379,9 @@ void ChannelState::apply_node_up(Ctx& ctx, const NodeUpOp& op) {
   incarnations_[op.node] = op.incarnation;
   std::vector<std::string> dead;
   for (const auto& [socket_id, conn] : connections_) {
-    if (conn.node == op.node && conn.incarnation < op.incarnation) dead.push_back(socket_id);
+    // BUG(node_up_expires_others): any node's connection of a lower incarnation goes too.
+    const bool owned = conn.node == op.node || bugs_.has(Bug::node_up_expires_others);
+    if (owned && conn.incarnation < op.incarnation) dead.push_back(socket_id);
   }
   for (const std::string& socket_id : dead) remove_connection(ctx, socket_id, false);
 }
@@ -433,6 +435,12 @@ std::vector<std::string> ChannelState::sockets_of(NodeId node) const {
     if (conn.node == node) out.push_back(socket_id);
   }
   return out;
+}
+
+std::vector<std::string> ChannelState::channels_of(const std::string& socket_id) const {
+  auto it = connections_.find(socket_id);
+  if (it == connections_.end()) return {};
+  return {it->second.channels.begin(), it->second.channels.end()};
 }
 
 std::uint64_t ChannelState::known_incarnation(NodeId node) const {

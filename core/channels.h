@@ -109,6 +109,8 @@ class ChannelState {
   std::vector<std::string> sockets_of(NodeId node) const;
   std::uint64_t known_incarnation(NodeId node) const;
   bool has_socket(const std::string& socket_id) const { return connections_.contains(socket_id); }
+  // The channels a connection is subscribed to, in name order (none: not connected).
+  std::vector<std::string> channels_of(const std::string& socket_id) const;
 
   Bytes snapshot() const;
   bool restore(std::span<const std::uint8_t> data);

@@ -40,6 +40,10 @@ constexpr std::int64_t kLivenessBoundUs = 5'000'000;
 constexpr std::int64_t kHealthyRequestBoundUs = 20'000;
 constexpr std::int64_t kHealthyDeliveryBoundUs = 200'000;
 constexpr std::int64_t kCloseInFlightUsMax = 1'000'000;  // ten forward retries
+// A session expiry's notice goes out, and the node lets go of the socket, one registry
+// update after the expiry is applied (behind a handshake at most): far below this.
+constexpr std::int64_t kSubscriptionLostUsMax = 300'000;
+constexpr std::size_t kLeftByClientMax = 100'000;
 constexpr std::size_t kUnansweredKeptMax = 1024;
 // After the heal: crashed nodes restart and may elect (election timeout up to 300 ms after
 // recovery, pre-vote first); from then on the cluster owes every request an answer.
@@ -95,6 +99,14 @@ struct BrokerRun {
   // each was first seen so (on the Raft observer's samples): a close in flight is one for a
   // round trip, a leaked one for ever.
   std::map<std::pair<sim::NodeIndex, std::string>, std::int64_t> unowned_since_us;
+  // The reverse: each node's own open connections' subscriptions as its replicated state
+  // listed them at the last sample, and each one since missing although the connection is
+  // still open and its client never asked to leave the channel, with when it went missing.
+  using SocketChannel = std::pair<std::string, std::string>;
+  std::map<sim::NodeIndex, std::set<SocketChannel>> listed;
+  std::map<std::pair<sim::NodeIndex, SocketChannel>, std::int64_t> lost_since_us;
+  std::set<SocketChannel> left_by_client;  // unsubscribes in the log (socket, channel)
+  std::string subscription_violation;
   std::string election_violation;
 
   NemesisState nemesis;
@@ -168,6 +180,59 @@ void complete(BrokerRun& run, std::size_t index, checkers::Status status, std::v
 // the step budget's livelock would hide the cause.
 void stop_on_safety_violation(sim::World& world) { world.stop(); }
 
+// Read from the log, once per index as it is first applied anywhere: any client's, the
+// prober's raw frames included.
+void note_unsubscribes(BrokerRun& run, const core::LogEntry& entry) {
+  core::Command command;
+  if (core::decode_command(entry.command, command) != core::DecodeError::none) return;
+  for (const core::Op& op : command.ops) {
+    const auto* leave = std::get_if<core::UnsubscribeOp>(&op);
+    if (leave != nullptr && run.left_by_client.size() < kLeftByClientMax) {
+      run.left_by_client.emplace(leave->socket_id, leave->channel);
+    }
+  }
+}
+
+// A subscription leaves a node's replicated state by an unsubscribe, a close or a session
+// expiry; the last two end the connection (the node lets go of a socket whose session
+// expired once the notice is sent). So a subscription of a connection the node still has
+// open, missing for kSubscriptionLostUsMax although its client never unsubscribed, was
+// dropped by the state machine itself: the client, never told, would learn it only when
+// its idle resync finds it (ordered clients) or never (raw subscribers).
+void watch_subscriptions(BrokerRun& run, sim::World& world) {
+  std::map<std::pair<sim::NodeIndex, BrokerRun::SocketChannel>, std::int64_t> still_lost;
+  for (const auto& [index, weak] : run.nodes) {
+    const auto node = weak.lock();
+    if (node == nullptr || node->raft() == nullptr || !world.node_up(index)) {
+      run.listed.erase(index);
+      continue;
+    }
+    const std::vector<std::string> open = node->local_socket_ids();
+    std::set<BrokerRun::SocketChannel> listed;
+    for (const std::string& socket_id : open) {
+      for (std::string& channel : node->channels().channels_of(socket_id)) listed.emplace(socket_id, std::move(channel));
+    }
+    std::set<BrokerRun::SocketChannel>& before = run.listed[index];
+    for (const BrokerRun::SocketChannel& pair : before) {
+      if (listed.contains(pair) || run.left_by_client.contains(pair)) continue;
+      if (!std::binary_search(open.begin(), open.end(), pair.first)) continue;  // closed: not lost
+      auto key = std::make_pair(index, pair);
+      const auto was = run.lost_since_us.find(key);
+      const std::int64_t since_us = was == run.lost_since_us.end() ? world.now_us() : was->second;
+      if (world.now_us() - since_us >= kSubscriptionLostUsMax && run.subscription_violation.empty()) {
+        run.subscription_violation = fmt::format(
+            "{}'s replicated state dropped the subscription of its open connection {} to {} at {} us, and {} "
+            "us later the connection is still open, was never unsubscribed, and is still not subscribed",
+            world.node_name(index), pair.first, pair.second, since_us, world.now_us() - since_us);
+      }
+      still_lost.emplace(std::move(key), since_us);
+      listed.insert(pair);  // still owed: judged again at the next sample
+    }
+    before = std::move(listed);
+  }
+  run.lost_since_us = std::move(still_lost);
+}
+
 void watch_connections(BrokerRun& run, sim::World& world) {
   std::map<std::pair<sim::NodeIndex, std::string>, std::int64_t> now_unowned;
   for (const auto& [index, weak] : run.nodes) {
@@ -182,6 +247,7 @@ void watch_connections(BrokerRun& run, sim::World& world) {
     }
   }
   run.unowned_since_us = std::move(now_unowned);
+  watch_subscriptions(run, world);
 }
 
 void sample_raft(BrokerRun& run, sim::World& world) {
@@ -257,6 +323,7 @@ void add_brokers(sim::World& world, const std::shared_ptr<BrokerRun>& run, std::
       hooks.on_apply = [&world, run, index, applied_here](core::NodeId, const core::LogEntry& entry) {
         const auto value = std::make_pair(entry.term, core::checksum64(entry.command));
         auto [it, inserted] = run->applied.emplace(entry.index, value);
+        if (inserted) note_unsubscribes(*run, entry);
         if (!inserted && it->second != value && run->state_machine_violation.empty()) {
           run->state_machine_violation = fmt::format(
               "two nodes applied different entries at index {} (terms {} and {})", entry.index, it->second.first,
@@ -1057,6 +1124,10 @@ void end_checks(ScenarioContext& ctx, const std::shared_ptr<BrokerRun>& run) {
     return;
   }
   if (!check_replicas_at_rest(ctx, *run)) return;
+  if (!run->subscription_violation.empty()) {
+    ctx.fail("subscription-lost", run->subscription_violation);
+    return;
+  }
   if (!run->refusal.empty()) {
     ctx.fail("liveness", "a fault-free cluster refused a request: " + run->refusal);
     return;

@@ -38,6 +38,7 @@ constexpr Caught kCaught[] = {
     {"read_answered_on_heartbeat", "broker-smoke", 1, "latency"},
     {"close_not_replicated", "broker-smoke", 1, "connection-leak"},
     {"snapshot_omits_members", "presence-churn", 3, "replica-agreement"},
+    {"node_up_expires_others", "leader-crash", 1, "subscription-lost"},
 };
 
 class BugZoo : public ::testing::TestWithParam<Caught> {};
