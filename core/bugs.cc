@@ -88,6 +88,10 @@ constexpr std::array<BugInfo, bug_count> table{{
      "every connection of an older incarnation number on any node: clients of nodes that "
      "never went down lose their subscriptions, silently.",
      "subscription-lost (a node's open connection lost a subscription it never left)"},
+    {Bug::expiry_notice_not_sent, "expiry_notice_not_sent",
+     "A node whose connections the cluster expired lets go of each socket without sending its "
+     "client the session-expired notice: the client waits on a dead connection for ever.",
+     "session-end-untold (a node refused a connection it never told the client had ended)"},
 }};
 
 constexpr bool table_in_enum_order() {

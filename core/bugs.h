@@ -32,6 +32,7 @@ enum class Bug : std::size_t {
   close_not_replicated,
   snapshot_omits_members,
   node_up_expires_others,
+  expiry_notice_not_sent,
   count,  // not a bug: the number of switches
 };
 

@@ -87,7 +87,9 @@ void BrokerClient::skip_own(const std::string& socket_id, const std::string& cha
 
 void BrokerClient::on_repair_reply(const SubscribeReply& reply) {
   auto it = tracked_.find({reply.socket_id, reply.channel});
-  if (it == tracked_.end() || !it->second.confirmed || reply.status != Status::ok) return;
+  if (it == tracked_.end() || !it->second.confirmed) return;
+  if (reply.status == Status::unknown_socket && config_.on_repair_refused) config_.on_repair_refused(reply);
+  if (reply.status != Status::ok) return;
   Tracked& t = it->second;
   t.known_last_seq = std::max(t.known_last_seq, reply.seq_last);
   // Behind with nothing pending: its replayed events were lost. Not a flush: a reply is no

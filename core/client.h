@@ -35,6 +35,10 @@ struct ClientConfig {
   // was, when that attempt was sent): retries hide such losses from the caller, so a
   // checker that owes every answer (a fault-free cluster) listens here.
   std::function<void(std::string_view request, std::int64_t sent_us)> on_timeout;
+  // Told when a repair's resume is refused as unknown_socket: the node no longer knows the
+  // connection (it restarted, or expired the session, of which the client is meant to hear
+  // by a SessionExpired notice). The client goes on as before; a checker decides.
+  std::function<void(const SubscribeReply& reply)> on_repair_refused;
 };
 
 class BrokerClient {

@@ -44,6 +44,10 @@ constexpr std::int64_t kCloseInFlightUsMax = 1'000'000;  // ten forward retries
 // update after the expiry is applied (behind a handshake at most): far below this.
 constexpr std::int64_t kSubscriptionLostUsMax = 300'000;
 constexpr std::size_t kLeftByClientMax = 100'000;
+// A session-expiry notice is sent before the node lets go of the socket, so it is on its
+// way before any refusal of that socket: it arrives within a network latency of it.
+constexpr std::int64_t kNoticeInFlightUsMax = 1'000'000;
+constexpr std::size_t kRefusedRepairsMax = 10'000;
 constexpr std::size_t kUnansweredKeptMax = 1024;
 // After the heal: crashed nodes restart and may elect (election timeout up to 300 ms after
 // recovery, pre-vote first); from then on the cluster owes every request an answer.
@@ -107,6 +111,17 @@ struct BrokerRun {
   std::map<std::pair<sim::NodeIndex, SocketChannel>, std::int64_t> lost_since_us;
   std::set<SocketChannel> left_by_client;  // unsubscribes in the log (socket, channel)
   std::string subscription_violation;
+  // Repairs refused as unknown_socket by a node that had not restarted since the connection
+  // opened (so it expired the session), and the sockets whose client got the SessionExpired
+  // notice: every such refusal must be matched by a notice (judged at the end).
+  struct UntoldEnd {
+    std::string session;
+    std::string socket_id;
+    std::string node;
+    std::int64_t at_us = 0;
+  };
+  std::vector<UntoldEnd> refused_repairs;
+  std::set<std::string> told_expired;
   std::string election_violation;
 
   NemesisState nemesis;
@@ -420,6 +435,19 @@ void record_missed(BrokerRun& run, const std::string& session, const core::Misse
   run.deliveries.deliveries.push_back(std::move(d));
 }
 
+// A refusal from the node the connection was opened on, in the same incarnation: it let go
+// of the socket itself, which it does only as it sends the session-expiry notice.
+void note_refused_repair(BrokerRun& run, const sim::World& world, const std::string& session, sim::NodeIndex node,
+                         std::uint64_t incarnation, const core::SubscribeReply& reply) {
+  if (incarnation == 0 || world.incarnation(node) != incarnation || !world.node_up(node)) return;
+  if (run.refused_repairs.size() >= kRefusedRepairsMax) return;
+  run.refused_repairs.push_back({session, reply.socket_id, world.node_name(node), world.now_us()});
+}
+
+void note_told_expired(BrokerRun& run, const std::string& socket_id) {
+  if (run.told_expired.size() < kRefusedRepairsMax) run.told_expired.insert(socket_id);
+}
+
 core::ClientConfig client_config(BrokerRun& run, bool ordered) {
   core::ClientConfig config;
   config.brokers.assign(run.brokers.begin(), run.brokers.end());
@@ -538,10 +566,15 @@ void subscriber_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, s
   while (true) {
     const core::NodeId broker = run->brokers[rotation++ % run->brokers.size()];
     const auto broker_index = static_cast<sim::NodeIndex>(broker);
-    core::BrokerClient client(env, client_config(*run, true), 5000 + static_cast<std::uint64_t>(id));
+    std::uint64_t incarnation = 0;  // set once connected
+    core::ClientConfig config = client_config(*run, true);
+    config.on_repair_refused = [&](const core::SubscribeReply& reply) {
+      note_refused_repair(*run, world, session, broker_index, incarnation, reply);
+    };
+    core::BrokerClient client(env, config, 5000 + static_cast<std::uint64_t>(id));
     auto socket = client.connect(broker);
     if (!socket) continue;
-    const std::uint64_t incarnation = world.incarnation(broker_index);
+    incarnation = world.incarnation(broker_index);
     // The broker restarting takes its connections with it; the client hears of it at once.
     client.set_connection_alive([&world, broker_index, incarnation] {
       return world.incarnation(broker_index) == incarnation && world.node_up(broker_index);
@@ -554,8 +587,9 @@ void subscriber_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, s
       } else if (auto* missed = std::get_if<core::MissedEvents>(&m)) {
         record_missed(*run, session, *missed, world.now_us());
         last_seq[missed->channel] = std::max(last_seq[missed->channel], missed->last_seq);
-      } else if (std::holds_alternative<core::SessionExpired>(m)) {
+      } else if (const auto* end = std::get_if<core::SessionExpired>(&m)) {
         expired = true;
+        note_told_expired(*run, end->socket_id);
       }
     });
     bool all = true;
@@ -787,10 +821,15 @@ void member_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, sim::
   while (true) {
     const core::NodeId broker = run->brokers[rotation++ % run->brokers.size()];
     const auto broker_index = static_cast<sim::NodeIndex>(broker);
-    core::BrokerClient client(env, client_config(*run, true), 8000 + static_cast<std::uint64_t>(id));
+    std::uint64_t incarnation = 0;  // set once connected
+    core::ClientConfig config = client_config(*run, true);
+    config.on_repair_refused = [&](const core::SubscribeReply& reply) {
+      note_refused_repair(*run, world, me.session, broker_index, incarnation, reply);
+    };
+    core::BrokerClient client(env, config, 8000 + static_cast<std::uint64_t>(id));
     auto socket = client.connect(broker);
     if (!socket) continue;
-    const std::uint64_t incarnation = world.incarnation(broker_index);
+    incarnation = world.incarnation(broker_index);
     const std::string auth = core::sign_subscription(run->app, *socket, channel, channel_data);
     auto reply = client.subscribe(broker, core::SubscribeRequest{*socket, channel, auth, channel_data, false, 0});
     note_refusal(*run, world, "presence subscribe", channel, reply);
@@ -827,7 +866,10 @@ void member_main(sim::World& world, const std::shared_ptr<BrokerRun>& run, sim::
         core::Message m = std::move(client.inbox().front());
         client.inbox().pop_front();
         // The cluster expired this connection (its node was cut off too long): rejoin.
-        if (std::holds_alternative<core::SessionExpired>(m)) expired = true;
+        if (const auto* end = std::get_if<core::SessionExpired>(&m)) {
+          expired = true;
+          note_told_expired(*run, end->socket_id);
+        }
         auto* e = std::get_if<core::EventMessage>(&m);
         if (e == nullptr) continue;
         checkers::Delivery d;
@@ -1093,6 +1135,16 @@ void end_checks(ScenarioContext& ctx, const std::shared_ptr<BrokerRun>& run) {
       run->deliveries.presence_views.push_back(view);
     }
   }
+  // Before delivery: a client never told its session ended misses what follows, and the
+  // lost events would name the symptom, not the cause.
+  for (const BrokerRun::UntoldEnd& end : run->refused_repairs) {
+    if (run->told_expired.contains(end.socket_id) || ctx.world.now_us() - end.at_us < kNoticeInFlightUsMax) continue;
+    ctx.fail("session-end-untold",
+             fmt::format("{}'s connection {} on {}: the node, never restarted, refused its resync at {} us as an unknown "
+                         "socket, and no session-expired notice for it reached the client by the end ({} us)",
+                         end.session, end.socket_id, end.node, end.at_us, ctx.world.now_us()));
+    return;
+  }
   const auto delivery = checkers::check_delivery(run->history, run->deliveries);
   if (!delivery.ok()) {
     ctx.fail(delivery.violations.front().checker, format_violation(delivery, run->history));
@@ -1249,6 +1301,7 @@ void setup_broker_scenario(ScenarioContext& ctx, const BrokerScenarioOptions& sc
   NemesisSetup nemesis;
   nemesis.kinds = options.nemesis;
   nemesis.fault_period_us = options.fault_period_us;
+  nemesis.fault_duration_us_max = options.fault_duration_us_max;
   nemesis.quiet_period_us = options.quiet_period_us;
   nemesis.brokers = run->brokers;
   const std::int64_t publishers = ctx.params.get("publishers");

@@ -102,6 +102,8 @@ struct BrokerScenarioOptions {
   std::uint64_t compact_after_entries = 64;
   std::int64_t fault_period_us = 4'000'000;
   std::int64_t quiet_period_us = 6'000'000;
+  // How long one partition, isolation or one-way cut lasts at most (drawn from 100 ms).
+  std::int64_t fault_duration_us_max = 1'500'000;
 };
 
 // Declares the parameters every broker scenario takes (nodes, publishers, ...).

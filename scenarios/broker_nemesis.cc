@@ -325,7 +325,7 @@ void apply_fault(ScenarioContext& ctx, const NemesisSetup& setup, const LeaseRat
   sim::Network& net = w.network();
   const auto& brokers = setup.brokers;
   const std::size_t n = brokers.size();
-  const std::int64_t duration_us = draw_range(w, 100'000, 1'500'000);
+  const std::int64_t duration_us = draw_range(w, 100'000, setup.fault_duration_us_max);
   auto pick = [&] { return brokers[w.draw_below(sim::DataTag::kNemesis, n)]; };
   switch (kind) {
     case kPartitionMajority: {

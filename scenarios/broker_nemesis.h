@@ -17,6 +17,7 @@ namespace simbus::scenarios {
 struct NemesisSetup {
   std::uint32_t kinds = 0;  // NemesisKind flags (broker_cluster.h)
   std::int64_t fault_period_us = 0;
+  std::int64_t fault_duration_us_max = 1'500'000;
   std::int64_t quiet_period_us = 0;
   std::vector<sim::NodeIndex> brokers;
   std::function<std::optional<sim::NodeIndex>()> leader_of;  // the current leader, if known

@@ -36,6 +36,14 @@ void register_broker_scenarios() {
   o.nemesis = kPartitionMajority | kIsolate;
   add("partition-majority", "majority/minority splits and isolated nodes", 5, o);
 
+  // Isolations longer than the 3 s session timeout: the leader expires the cut-off node's
+  // connections, which learns it after the heal and must tell its clients.
+  o = {};
+  o.nemesis = kIsolate;
+  o.fault_period_us = 8'000'000;
+  o.fault_duration_us_max = 5'000'000;
+  add("session-expiry", "a node isolated past the session timeout: its connections expire", 3, o);
+
   o = {};
   o.nemesis = kPartitionBridge | kPartitionRing | kOneWay;
   add("partition-bridge", "bridge, ring and one-way partitions", 5, o);

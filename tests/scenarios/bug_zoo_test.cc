@@ -39,6 +39,7 @@ constexpr Caught kCaught[] = {
     {"close_not_replicated", "broker-smoke", 1, "connection-leak"},
     {"snapshot_omits_members", "presence-churn", 3, "replica-agreement"},
     {"node_up_expires_others", "leader-crash", 1, "subscription-lost"},
+    {"expiry_notice_not_sent", "session-expiry", 4, "session-end-untold"},
 };
 
 class BugZoo : public ::testing::TestWithParam<Caught> {};
