@@ -43,11 +43,11 @@ constexpr std::int64_t kCloseInFlightUsMax = 1'000'000;  // ten forward retries
 // A session expiry's notice goes out, and the node lets go of the socket, one registry
 // update after the expiry is applied (behind a handshake at most): far below this.
 constexpr std::int64_t kSubscriptionLostUsMax = 300'000;
-constexpr std::size_t kLeftByClientMax = 100'000;
+constexpr std::size_t kUnsubscribedMax = 100'000;
 // A session-expiry notice is sent before the node lets go of the socket, so it is on its
 // way before any refusal of that socket: it arrives within a network latency of it.
 constexpr std::int64_t kNoticeInFlightUsMax = 1'000'000;
-constexpr std::size_t kRefusedRepairsMax = 10'000;
+constexpr std::size_t kSessionEndsKeptMax = 10'000;
 constexpr std::size_t kUnansweredKeptMax = 1024;
 // After the heal: crashed nodes restart and may elect (election timeout up to 300 ms after
 // recovery, pre-vote first); from then on the cluster owes every request an answer.
@@ -105,11 +105,11 @@ struct BrokerRun {
   std::map<std::pair<sim::NodeIndex, std::string>, std::int64_t> unowned_since_us;
   // The reverse: each node's own open connections' subscriptions as its replicated state
   // listed them at the last sample, and each one since missing although the connection is
-  // still open and its client never asked to leave the channel, with when it went missing.
+  // still open and the log holds no unsubscribe of it, with when it went missing.
   using SocketChannel = std::pair<std::string, std::string>;
   std::map<sim::NodeIndex, std::set<SocketChannel>> listed;
   std::map<std::pair<sim::NodeIndex, SocketChannel>, std::int64_t> lost_since_us;
-  std::set<SocketChannel> left_by_client;  // unsubscribes in the log (socket, channel)
+  std::set<SocketChannel> unsubscribed;  // unsubscribes in the log (socket, channel)
   std::string subscription_violation;
   // Repairs refused as unknown_socket by a node that had not restarted since the connection
   // opened (so it expired the session), and the sockets whose client got the SessionExpired
@@ -202,8 +202,8 @@ void note_unsubscribes(BrokerRun& run, const core::LogEntry& entry) {
   if (core::decode_command(entry.command, command) != core::DecodeError::none) return;
   for (const core::Op& op : command.ops) {
     const auto* leave = std::get_if<core::UnsubscribeOp>(&op);
-    if (leave != nullptr && run.left_by_client.size() < kLeftByClientMax) {
-      run.left_by_client.emplace(leave->socket_id, leave->channel);
+    if (leave != nullptr && run.unsubscribed.size() < kUnsubscribedMax) {
+      run.unsubscribed.emplace(leave->socket_id, leave->channel);
     }
   }
 }
@@ -229,7 +229,7 @@ void watch_subscriptions(BrokerRun& run, sim::World& world) {
     }
     std::set<BrokerRun::SocketChannel>& before = run.listed[index];
     for (const BrokerRun::SocketChannel& pair : before) {
-      if (listed.contains(pair) || run.left_by_client.contains(pair)) continue;
+      if (listed.contains(pair) || run.unsubscribed.contains(pair)) continue;
       if (!std::binary_search(open.begin(), open.end(), pair.first)) continue;  // closed: not lost
       auto key = std::make_pair(index, pair);
       const auto was = run.lost_since_us.find(key);
@@ -440,12 +440,12 @@ void record_missed(BrokerRun& run, const std::string& session, const core::Misse
 void note_refused_repair(BrokerRun& run, const sim::World& world, const std::string& session, sim::NodeIndex node,
                          std::uint64_t incarnation, const core::SubscribeReply& reply) {
   if (incarnation == 0 || world.incarnation(node) != incarnation || !world.node_up(node)) return;
-  if (run.refused_repairs.size() >= kRefusedRepairsMax) return;
+  if (run.refused_repairs.size() >= kSessionEndsKeptMax) return;
   run.refused_repairs.push_back({session, reply.socket_id, world.node_name(node), world.now_us()});
 }
 
 void note_told_expired(BrokerRun& run, const std::string& socket_id) {
-  if (run.told_expired.size() < kRefusedRepairsMax) run.told_expired.insert(socket_id);
+  if (run.told_expired.size() < kSessionEndsKeptMax) run.told_expired.insert(socket_id);
 }
 
 core::ClientConfig client_config(BrokerRun& run, bool ordered) {

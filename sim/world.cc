@@ -325,9 +325,7 @@ FiberId World::spawn(NodeIndex node, std::string name, std::function<void()> bod
   auto pos = std::lower_bound(fibers_.begin(), fibers_.end(), id,
                               [](const std::unique_ptr<Fiber>& f, FiberId v) { return f->id < v; });
   fibers_.insert(pos, std::move(fiber));
-  auto slot = std::lower_bound(candidates_.begin(), candidates_.end(), id,
-                               [](const Fiber* f, FiberId v) { return f->id < v; });
-  candidates_.insert(slot, raw);
+  candidates_.insert(candidate_slot(id), raw);
   return id;
 }
 
@@ -532,7 +530,12 @@ std::int64_t World::parked_due_us() {
   return parked_due_us_;
 }
 
-void World::unpark(std::size_t index) {
+std::vector<World::Fiber*>::iterator World::candidate_slot(FiberId id) {
+  return std::lower_bound(candidates_.begin(), candidates_.end(), id,
+                          [](const Fiber* f, FiberId v) { return f->id < v; });
+}
+
+World::Fiber* World::take_parked(std::size_t index) {
   SIMBUS_ASSERT(index < parked_.size());
   Fiber* fiber = parked_[index].fiber;
   SIMBUS_ASSERT(fiber->parked_index == index);
@@ -541,18 +544,22 @@ void World::unpark(std::size_t index) {
   parked_[index].fiber->parked_index = static_cast<std::uint32_t>(index);
   parked_.pop_back();
   fiber->parked_index = kNotParked;
-  auto slot = std::lower_bound(candidates_.begin(), candidates_.end(), fiber->id,
-                               [](const Fiber* f, FiberId v) { return f->id < v; });
+  return fiber;
+}
+
+void World::unpark(std::size_t index) {
+  Fiber* fiber = take_parked(index);
+  auto slot = candidate_slot(fiber->id);
   SIMBUS_ASSERT(slot == candidates_.end() || (*slot)->id != fiber->id);
   candidates_.insert(slot, fiber);
 }
 
 void World::forget(Fiber& fiber) {
   if (fiber.parked_index != kNotParked) {
-    unpark(fiber.parked_index);  // back among the candidates, erased from there below
+    take_parked(fiber.parked_index);
+    return;
   }
-  auto slot = std::lower_bound(candidates_.begin(), candidates_.end(), fiber.id,
-                               [](const Fiber* f, FiberId v) { return f->id < v; });
+  auto slot = candidate_slot(fiber.id);
   SIMBUS_ASSERT(slot != candidates_.end() && *slot == &fiber);
   candidates_.erase(slot);
 }

@@ -252,6 +252,8 @@ class World {
   void collect_enabled();
   void park(Fiber& fiber);
   void unpark(std::size_t index);
+  Fiber* take_parked(std::size_t index);  // out of parked_, into neither list
+  std::vector<Fiber*>::iterator candidate_slot(FiberId id);  // lower bound by id
   void forget(Fiber& fiber);  // takes a finished or killed fiber out of candidates_/parked_
   bool enabled_as_full_scan() const;
   void set_paused(Node& node, bool paused);
